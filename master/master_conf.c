@@ -1,0 +1,260 @@
+/*
+ * master_conf - read main.cf and master.cf, start the services, and reload.
+ *
+ * On reload (SIGHUP) both files are read again; if either has an error,
+ * master logs it and keeps running the old configuration. Otherwise every
+ * running child is told to finish its current work and exit (so that new
+ * processes see the new main.cf), services whose sockets are unchanged
+ * keep them (no connection is refused during a reload), services that
+ * changed their address get new sockets, new services start and removed
+ * ones stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "log_setup.h"
+#include "master.h"
+#include "mem.h"
+#include "service_path.h"
+#include "version.h"
+
+static char **strv_dup(char **v)
+{
+    size_t n = 0;
+    char **copy;
+
+    while (v && v[n])
+        n++;
+    copy = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        copy[i] = xstrdup(v[i]);
+    return copy;
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void def_copy(struct service_def *dst, const struct service_def *src)
+{
+    *dst = *src;
+    dst->name = xstrdup(src->name);
+    dst->command = xstrdup(src->command);
+    dst->args = strv_dup(src->args);
+    dst->override_names = strv_dup(src->override_names);
+    dst->override_values = strv_dup(src->override_values);
+}
+
+static void def_free(struct service_def *def)
+{
+    free(def->name);
+    free(def->command);
+    strv_free(def->args);
+    strv_free(def->override_names);
+    strv_free(def->override_values);
+}
+
+int master_conf_load(const char *config_dir, struct config **cfg,
+                     struct mastercf **mcf, struct buf *err)
+{
+    struct buf path = BUF_INIT;
+    int ret = 0;
+
+    *mcf = NULL;
+    if ((*cfg = config_load(config_dir, err)) == NULL)
+        return -1;
+    buf_printf(&path, "%s/master.cf", config_dir);
+    if ((*mcf = mastercf_load(buf_str(&path), *cfg, err)) == NULL) {
+        ret = -1;
+    } else if (service_check_programs(*mcf, *cfg, err) > 0) {
+        ret = -1;
+    }
+    if (ret < 0) {
+        config_free(*cfg);
+        mastercf_free(*mcf);
+        *cfg = NULL;
+        *mcf = NULL;
+    }
+    buf_free(&path);
+    return ret;
+}
+
+/* A running service for def, with status pipe; sockets are opened later. */
+static struct master_service *service_new(const struct service_def *def)
+{
+    struct master_service *serv = xcalloc(1, sizeof(*serv));
+    struct buf key = BUF_INIT;
+
+    def_copy(&serv->def, def);
+    serv->key = xstrdup(service_def_key(def, &key));
+    buf_free(&key);
+    serv->path = service_program_path(def, master.cfg);
+    serv->listen_sig = master_listen_signature(def, master.cfg);
+    if (pipe2(serv->status_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+        msg_fatal("pipe: %s", strerror(errno));
+    master_status_watch(serv);
+    serv->next = master.services;
+    master.services = serv;
+    return serv;
+}
+
+static int has_procs(const struct master_service *serv)
+{
+    for (struct master_proc *p = master.procs; p; p = p->next)
+        if (p->serv == serv)
+            return 1;
+    return 0;
+}
+
+/* Free removed services whose last process has exited. */
+void master_conf_collect(void)
+{
+    struct master_service **sp = &master.services, *serv;
+
+    while ((serv = *sp) != NULL) {
+        if (!serv->removed || has_procs(serv)) {
+            sp = &serv->next;
+            continue;
+        }
+        *sp = serv->next;
+        master_avail_stop(serv);
+        master_wakeup_stop(serv);
+        ev_cancel(serv->hold_timer);
+        ev_cancel(serv->status_watch);
+        close(serv->status_fd[0]);
+        close(serv->status_fd[1]);
+        master_listen_close(serv);
+        def_free(&serv->def);
+        free(serv->key);
+        free(serv->path);
+        free(serv->listen_sig);
+        free(serv);
+    }
+}
+
+static void service_remove(struct master_service *serv)
+{
+    serv->removed = 1;
+    master_avail_stop(serv);
+    master_wakeup_stop(serv);
+    master_listen_close(serv);
+    master_retire_children(serv);
+}
+
+static void service_run(struct master_service *serv)
+{
+    master_avail_update(serv);
+    master_wakeup_start(serv);
+}
+
+void master_conf_start(void)
+{
+    struct buf err = BUF_INIT;
+
+    for (int i = 0; i < master.mcf->count; i++) {
+        struct master_service *serv = service_new(&master.mcf->services[i]);
+
+        if (master_listen_open(serv, &err) < 0)
+            msg_fatal("%s/master.cf, line %d: service %s: %s", master.config_dir,
+                      serv->def.line, serv->def.name, buf_str(&err));
+    }
+    for (struct master_service *s = master.services; s; s = s->next)
+        service_run(s);
+    buf_free(&err);
+}
+
+static struct master_service *find_live(const char *key)
+{
+    for (struct master_service *s = master.services; s; s = s->next)
+        if (!s->removed && strcmp(s->key, key) == 0)
+            return s;
+    return NULL;
+}
+
+/* Bring one master.cf entry of the new configuration up. */
+static void reload_one(const struct service_def *def, struct master_service **kept,
+                       int *nkept)
+{
+    struct buf key = BUF_INIT, err = BUF_INIT;
+    struct master_service *old = find_live(service_def_key(def, &key));
+    struct master_service *serv;
+    char *sig = master_listen_signature(def, master.cfg);
+
+    if (old && strcmp(old->listen_sig, sig) == 0) {
+        /* Same address: keep the sockets and the status pipe. */
+        def_free(&old->def);
+        def_copy(&old->def, def);
+        free(old->path);
+        old->path = service_program_path(def, master.cfg);
+        old->crashes = 0;
+        old->hold_until = 0;
+        kept[(*nkept)++] = old;
+        free(sig);
+    } else {
+        if (old)
+            service_remove(old);
+        free(sig);
+        serv = service_new(def);
+        if (master_listen_open(serv, &err) < 0) {
+            msg_warn("%s/master.cf, line %d: service %s: %s -- not started",
+                     master.config_dir, def->line, def->name, buf_str(&err));
+            service_remove(serv);
+        } else {
+            kept[(*nkept)++] = serv;
+        }
+    }
+    buf_free(&key);
+    buf_free(&err);
+}
+
+void master_conf_reload(void)
+{
+    struct config *cfg, *old_cfg = master.cfg;
+    struct mastercf *mcf, *old_mcf = master.mcf;
+    struct master_service **kept;
+    struct buf err = BUF_INIT;
+    int nkept = 0;
+
+    if (master_conf_load(master.config_dir, &cfg, &mcf, &err) < 0) {
+        msg_warn("%s", buf_str(&err));
+        msg_warn("configuration errors: not reloaded; still running the old configuration");
+        buf_free(&err);
+        return;
+    }
+    master.cfg = cfg;
+    master.mcf = mcf;
+    log_setup(cfg, master.foreground ? 2 : 0);
+
+    /* Every child finishes what it is doing and exits; new ones read the new files. */
+    for (struct master_service *s = master.services; s; s = s->next) {
+        master_retire_children(s);
+        master_wakeup_stop(s);
+        master_avail_stop(s);
+    }
+    kept = xcalloc((size_t)mcf->count + 1, sizeof(*kept));
+    for (int i = 0; i < mcf->count; i++)
+        reload_one(&mcf->services[i], kept, &nkept);
+    for (struct master_service *s = master.services; s; s = s->next) {
+        int keep = 0;
+
+        for (int i = 0; i < nkept; i++)
+            keep |= (kept[i] == s);
+        if (!keep && !s->removed)
+            service_remove(s);
+    }
+    for (int i = 0; i < nkept; i++)
+        service_run(kept[i]);
+    free(kept);
+    master_conf_collect();
+    config_free(old_cfg);
+    mastercf_free(old_mcf);
+    msg_info("reload -- version %s, configuration %s", POSTERN_VERSION, master.config_dir);
+    buf_free(&err);
+}
