@@ -46,6 +46,8 @@ struct init_opts {
     char libexec[PATH_MAX];
     const char *owner;
     const char *group;
+    uid_t vuid;                 /* owner of the virtual mailboxes */
+    gid_t vgid;
 };
 
 /* The suite's services, as an instance's master.cf lists them. */
@@ -110,6 +112,14 @@ static void make_dir(const char *path, mode_t mode)
         msg_fatal("mkdir %s: %s", path, strerror(errno));
 }
 
+/* A directory of the mailbox tree, owned by the virtual mail uid. */
+static void make_mail_dir(const struct init_opts *o, const char *path)
+{
+    make_dir(path, 0700);
+    if (geteuid() == 0 && chown(path, o->vuid, o->vgid) < 0)
+        msg_fatal("chown %s: %s", path, strerror(errno));
+}
+
 static void write_main_cf(const struct init_opts *o)
 {
     struct buf text = BUF_INIT, path = BUF_INIT;
@@ -153,7 +163,7 @@ static void write_main_cf(const struct init_opts *o)
         "virtual_gid_maps = static:%ld\n",
         stamp, o->dir, o->dir, o->libexec, o->bindir, o->dir, o->owner, o->group,
         o->hostname, o->domain, o->domain, o->dir, o->dir,
-        (long)geteuid(), (long)getegid());
+        (long)o->vuid, (long)o->vgid);
     buf_printf(&path, "%s/main.cf", o->dir);
     write_file(buf_str(&path), buf_str(&text), 0644);
     buf_free(&text);
@@ -201,8 +211,11 @@ static void write_users(const struct init_opts *o)
     struct buf vmailbox = BUF_INIT, passwd = BUF_INIT, path = BUF_INIT, user = BUF_INIT;
     static const char *sub[] = {"", "/cur", "/new", "/tmp"};
 
+    buf_printf(&path, "%s/mail", o->dir);
+    make_mail_dir(o, buf_str(&path));
+    buf_reset(&path);
     buf_printf(&path, "%s/mail/%s", o->dir, o->domain);
-    make_dir(buf_str(&path), 0700);
+    make_mail_dir(o, buf_str(&path));
     for (int i = 0; i < o->nusers; i++) {
         const char *colon = strchr(o->users[i], ':');
         const char *hash;
@@ -222,7 +235,7 @@ static void write_users(const struct init_opts *o)
         for (size_t s = 0; s < sizeof(sub) / sizeof(sub[0]); s++) {
             buf_reset(&path);
             buf_printf(&path, "%s/mail/%s/%s%s", o->dir, o->domain, buf_str(&user), sub[s]);
-            make_dir(buf_str(&path), 0700);
+            make_mail_dir(o, buf_str(&path));
         }
     }
     buf_reset(&path);
@@ -244,9 +257,12 @@ static void choose_owner(struct init_opts *o)
     struct group *gr;
 
     if (geteuid() == 0) {
-        if (getpwnam("postern") == NULL)
+        if ((pw = getpwnam("postern")) == NULL)
             msg_fatal("running as root: create the mail_owner user first "
                       "(useradd --system --no-create-home postern)");
+        /* Virtual mailboxes belong to one unprivileged mail uid, never root. */
+        o->vuid = pw->pw_uid;
+        o->vgid = pw->pw_gid;
         if (getgrnam("postdrop") == NULL)
             msg_fatal("running as root: create the setgid_group first (groupadd --system postdrop)");
         o->owner = "postern";
@@ -256,6 +272,8 @@ static void choose_owner(struct init_opts *o)
     if ((pw = getpwuid(geteuid())) == NULL || (gr = getgrgid(getegid())) == NULL)
         msg_fatal("cannot find the name of uid %ld or gid %ld", (long)geteuid(),
                   (long)getegid());
+    o->vuid = pw->pw_uid;
+    o->vgid = pw->pw_gid;
     o->owner = xstrdup(pw->pw_name);
     o->group = xstrdup(gr->gr_name);
 }
@@ -274,7 +292,7 @@ static void parse_opts(int argc, char **argv, struct init_opts *o)
 
     o->domain = "example.test";
     o->port_base = 2000;
-    optind = 1;
+    optind = 0;     /* glibc: full re-initialisation after main()'s getopt */
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o->domain = optarg; break;
@@ -318,7 +336,7 @@ int postern_init(int argc, char **argv)
     struct config *cfg;
     struct queue_owner own;
     char abs[PATH_MAX];
-    static const char *subdirs[] = {"log", "data", "mail"};
+    static const char *subdirs[] = {"log", "data"};
 
     parse_opts(argc, argv, &o);
     find_build_dirs(&o);
