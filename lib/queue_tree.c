@@ -81,8 +81,8 @@ int queue_tree_create(const struct config *cfg, const struct queue_owner *own,
 {
     struct buf path = BUF_INIT;
     struct stat st;
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     int ret = 0;
 
     for (size_t i = 0; i < TREE_SIZE && ret == 0; i++) {
@@ -110,8 +110,8 @@ int queue_tree_check(const struct config *cfg, const struct queue_owner *own,
 {
     struct buf path = BUF_INIT;
     struct stat st;
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     int count = 0;
 
     for (size_t i = 0; i < TREE_SIZE; i++) {
