@@ -42,6 +42,7 @@ struct service_def {
     char **override_names;      /* -o names, NULL-terminated */
     char **override_values;     /* -o values (unexpanded), parallel to names */
     int line;                   /* first line of the entry */
+    int maxproc_default;        /* maxproc column was '-' (for formatting) */
 };
 
 struct mastercf {
