@@ -39,8 +39,11 @@
  *
  * FILE DESCRIPTORS
  *
- *   0, 1, 2                          /dev/null (logging goes to syslog or
- *                                    maillog_file, never to stdio)
+ *   0, 1, 2                          master's: /dev/null once master has
+ *                                    detached; the terminal under
+ *                                    `postern start-fg`, where the
+ *                                    environment has POSTERN_FOREGROUND=1
+ *                                    and services log to stderr too
  *   MASTER_STATUS_FD (3)             write end of a pipe to master
  *   MASTER_LISTEN_FD (4) ..
  *   MASTER_LISTEN_FD + COUNT - 1     the listening sockets, already

@@ -10,7 +10,10 @@
  * 0, maxproc $default_process_limit). wakeup may end in '?' (only wake a
  * running service). Arguments "-o name=value" and "-o { name = value }"
  * override main.cf for that service; { ... } groups an argument that holds
- * white space. $name in arguments and -o values expands against main.cf.
+ * white space. Arguments are kept as written; -o values are checked here
+ * and expanded by the service when it applies them (config_override), so
+ * "-o smtpd_relay_restrictions=$mua_relay_restrictions" works as in
+ * Postfix. For inet services '-' in the private column means n.
  *
  * type is "inet" or "unix". An inet service is "port", "host:port" or
  * "[v6addr]:port"; port may be a name from /etc/services. Every error
