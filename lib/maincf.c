@@ -641,6 +641,54 @@ static void bad_value(struct config *cfg, struct errlist *el, const struct entry
     buf_free(&where);
 }
 
+/* Is word one of the space-separated choices (case-insensitive)? */
+static int is_choice(const char *choices, const char *word, size_t len)
+{
+    const char *p = choices;
+
+    while (*p) {
+        size_t n = strcspn(p, " ");
+
+        if (n == len && strncasecmp(p, word, len) == 0)
+            return 1;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+/* For parameters with a fixed set of values: every word must be one. */
+static int check_choices(struct config *cfg, struct errlist *el, struct entry *e)
+{
+    const char *p = e->value;
+    struct buf extra = BUF_INIT;
+    int ok = 1, words = 0;
+
+    if (e->def->choices == NULL)
+        return 0;
+    for (;;) {
+        size_t n;
+
+        p += strspn(p, LIST_SEP);
+        if (*p == 0)
+            break;
+        n = e->def->type == PT_LIST ? strcspn(p, LIST_SEP) : strlen(p);
+        words++;
+        if (!is_choice(e->def->choices, p, n))
+            ok = 0;
+        p += n;
+    }
+    if (words == 0 && *e->def->defval != 0)
+        ok = 0;
+    if (ok)
+        return 0;
+    buf_printf(&extra, " (use %s%s)", e->def->type == PT_LIST ? "one or more of: " : "one of: ",
+               e->def->choices);
+    bad_value(cfg, el, e, e->def->type == PT_LIST ? "list" : "string", buf_str(&extra));
+    buf_free(&extra);
+    return -1;
+}
+
 /* Check e->value against the entry's type and keep the parsed number. */
 static int check_type(struct config *cfg, struct errlist *el, struct entry *e)
 {
@@ -652,7 +700,7 @@ static int check_type(struct config *cfg, struct errlist *el, struct entry *e)
     switch (e->def->type) {
     case PT_STR:
     case PT_LIST:
-        return 0;
+        return check_choices(cfg, el, e);
     case PT_BOOL:
         if (parse_bool(e->value, &b) == 0) {
             e->num = b;

@@ -19,13 +19,15 @@
 #define NONNEG 0, INT_MAX           /* zero or positive integer */
 
 /* Shorthand for one row: name, type, default, min, max, flags, text. */
-#define STR(n, d, t)    { n, PT_STR, d, NOLIM, 0, t }
-#define LIST(n, d, t)   { n, PT_LIST, d, NOLIM, 0, t }
-#define BOOL(n, d, t)   { n, PT_BOOL, d, NOLIM, 0, t }
-#define TIME(n, d, t)   { n, PT_TIME, d, NOLIM, 0, t }
-#define SIZE(n, d, t)   { n, PT_SIZE, d, NOLIM, 0, t }
-#define INT(n, d, r, t) { n, PT_INT, d, r, 0, t }
-#define DYN(n, t)       { n, PT_STR, "", NOLIM, PARAM_DYNAMIC, t }
+#define STR(n, d, t)    { n, PT_STR, d, NOLIM, 0, t, NULL }
+#define LIST(n, d, t)   { n, PT_LIST, d, NOLIM, 0, t, NULL }
+#define BOOL(n, d, t)   { n, PT_BOOL, d, NOLIM, 0, t, NULL }
+#define TIME(n, d, t)   { n, PT_TIME, d, NOLIM, 0, t, NULL }
+#define SIZE(n, d, t)   { n, PT_SIZE, d, NOLIM, 0, t, NULL }
+#define INT(n, d, r, t) { n, PT_INT, d, r, 0, t, NULL }
+#define ENUM(n, d, c, t)  { n, PT_STR, d, NOLIM, 0, t, c }
+#define ELIST(n, d, c, t) { n, PT_LIST, d, NOLIM, 0, t, c }
+#define DYN(n, t)       { n, PT_STR, "", NOLIM, PARAM_DYNAMIC, t, NULL }
 
 const struct param_def param_table[] = {
     LIST("alias_database", "hash:/etc/aliases",
@@ -81,7 +83,7 @@ const struct param_def param_table[] = {
          "environment variables that programs keep when they start"),
     LIST("inet_interfaces", "all",
          "network addresses to receive mail on (all, loopback-only or a list)"),
-    LIST("inet_protocols", "all",
+    ELIST("inet_protocols", "all", "all ipv4 ipv6",
          "IP protocols to use: all, ipv4, ipv6"),
     TIME("ipc_idle", "5s",
          "how long a client keeps an idle connection to an internal service"),
@@ -135,7 +137,7 @@ const struct param_def param_table[] = {
         "the fully-qualified name of this host (default: from the system)"),
     LIST("mynetworks", "127.0.0.0/8 [::1]/128",
          "trusted client networks that may relay"),
-    STR("mynetworks_style", "host",
+    ENUM("mynetworks_style", "host", "host subnet class",
         "how mynetworks is computed when not set: host, subnet or class"),
     STR("myorigin", "$myhostname",
         "domain appended to addresses of locally posted mail"),
@@ -180,8 +182,8 @@ const struct param_def param_table[] = {
          "restrictions applied when a client connects"),
     BOOL("smtpd_delay_reject", "yes",
          "wait for RCPT TO before rejecting at client, HELO or sender stage"),
-    STR("smtpd_forbid_bare_newline", "normalize",
-        "handling of bare LF in SMTP input: normalize, yes (reject), no"),
+    ENUM("smtpd_forbid_bare_newline", "yes", "yes reject normalize no",
+        "bare LF or CR in SMTP input: yes/reject (refuse), normalize, no"),
     LIST("smtpd_forbid_bare_newline_exclusions", "$mynetworks",
          "clients exempt from smtpd_forbid_bare_newline"),
     INT("smtpd_hard_error_limit", "20", POS,
@@ -193,7 +195,7 @@ const struct param_def param_table[] = {
     LIST("smtpd_recipient_restrictions", "",
          "restrictions applied to RCPT TO, after smtpd_relay_restrictions"),
     LIST("smtpd_relay_restrictions",
-         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+         "permit_mynetworks, reject_unauth_destination",
          "relay control applied to RCPT TO"),
     LIST("smtpd_restriction_classes", "",
          "names of user-defined restriction lists"),
@@ -207,7 +209,7 @@ const struct param_def param_table[] = {
         "PEM file with the SMTP server certificate (and chain)"),
     STR("smtpd_tls_key_file", "$smtpd_tls_cert_file",
         "PEM file with the SMTP server private key"),
-    STR("smtpd_tls_security_level", "",
+    ENUM("smtpd_tls_security_level", "", "none may encrypt",
         "SMTP server TLS: none, may (offer STARTTLS) or encrypt (require it)"),
     STR("syslog_facility", "mail",
         "syslog facility of postern's log lines"),

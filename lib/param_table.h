@@ -32,6 +32,12 @@ struct param_def {
     long max;               /* PT_INT only */
     unsigned flags;
     const char *desc;
+    /*
+     * PT_STR and PT_LIST only: NULL, or the allowed words separated by
+     * spaces (case-insensitive); for a list, every item must be one. An
+     * empty value is allowed only when the default is empty.
+     */
+    const char *choices;
 };
 
 /* Sorted by name; param_find() is a binary search. */
