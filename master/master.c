@@ -132,7 +132,6 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *opt_dir = NULL;
-    struct queue_owner own;
     struct buf err = BUF_INIT, path = BUF_INIT;
     int c, wait_start = 0, test_only = 0;
     pid_t other;
@@ -159,8 +158,8 @@ int main(int argc, char **argv)
         return pidlock_holder(buf_str(&path)) > 0 ? 1 : 0;
 
     log_setup(master.cfg, master.foreground ? 2 : 1);
-    if (queue_owner_resolve(master.cfg, &own, &err) < 0
-        || queue_tree_create(master.cfg, &own, &err) < 0)
+    if (queue_owner_resolve(master.cfg, &master.own, &err) < 0
+        || queue_tree_create(master.cfg, &master.own, &err) < 0)
         msg_fatal("%s", buf_str(&err));
     if (wait_start)
         detach();
@@ -181,7 +180,7 @@ int main(int argc, char **argv)
 
     msg_info("daemon started -- version %s, configuration %s", POSTERN_VERSION,
              master.config_dir);
-    if (!own.privileged) {
+    if (!master.own.privileged) {
         struct passwd *pw = getpwuid(geteuid());
 
         msg_info("running unprivileged as %s: no chroot, no change of user",

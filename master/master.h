@@ -23,6 +23,7 @@
 #include "events.h"
 #include "maincf.h"
 #include "mastercf.h"
+#include "queue_tree.h"
 
 struct master_service;
 
@@ -60,6 +61,7 @@ struct master_state {
     struct config *cfg;
     struct mastercf *mcf;
     const char *config_dir;
+    struct queue_owner own;         /* who owns the queue and its sockets */
     struct evloop *loop;
     struct master_service *services;
     struct master_proc *procs;

@@ -238,6 +238,9 @@ static int open_unix(struct master_service *serv, struct buf *err)
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0
         || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0
         || chmod(buf_str(&path), 0666) < 0
+        || (master.own.privileged
+            && chown(buf_str(&path), master.own.mail_uid,
+                     serv->def.private_ ? master.own.mail_gid : master.own.setgid_gid) < 0)
         || listen(fd, LISTEN_BACKLOG) < 0) {
         buf_printf(err, "listen on %s: %s", buf_str(&path), strerror(errno));
         goto fail;

@@ -28,6 +28,9 @@ def test_start_status_stop_leaves_nothing(instance):
     instance.wait_log(r"testsvc: wakeup 1")
     kids = children_of(master)
     assert info["pid"] in kids and len(kids) == 2
+    sock = os.stat(os.path.join(instance.queue, "public", "ticker"))
+    assert oct(sock.st_mode & 0o777) == oct(0o666)
+    assert sock.st_uid == (mail_owner_uid() if is_root() else os.getuid())
     instance.postern("stop")
     assert instance.postern("status", check=False).returncode == 1
     for pid in [master, *kids]:
