@@ -62,7 +62,7 @@ def alive(pid):
         with open(f"/proc/{pid}/stat") as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
         return state != "Z"
-    except FileNotFoundError:
+    except OSError:     # gone between open() and read(): ENOENT or ESRCH
         return False
 
 
