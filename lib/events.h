@@ -17,6 +17,7 @@ typedef void (*ev_timer_cb)(void *arg);
 typedef void (*ev_signal_cb)(int signo, void *arg);
 
 struct evloop *evloop_new(void);
+/* Free the loop; cancel its watches first (they are not freed here). */
 void evloop_free(struct evloop *loop);
 /* Run until evloop_stop() or until nothing is left to wait for. */
 int evloop_run(struct evloop *loop);

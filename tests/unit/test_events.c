@@ -117,14 +117,17 @@ static void raise_usr1(void *arg)
 static void signals_arrive_through_the_loop(void **state)
 {
     struct record r = {0};
+    struct ev_watch *sig, *safety;
 
     r.loop = evloop_new();
-    ev_signal(r.loop, SIGUSR1, on_signal, &r);
+    sig = ev_signal(r.loop, SIGUSR1, on_signal, &r);
     ev_timer(r.loop, 0.01, raise_usr1, NULL);
-    ev_timer(r.loop, 5.0, timer_stop, &r);    /* safety net */
+    safety = ev_timer(r.loop, 5.0, timer_stop, &r);
     evloop_run(r.loop);
     assert_int_equal(r.signals, 1);
     assert_int_equal(r.n, 0);
+    ev_cancel(sig);
+    ev_cancel(safety);      /* has not fired: still ours to cancel */
     evloop_free(r.loop);
 }
 
