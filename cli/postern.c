@@ -22,6 +22,7 @@
 
 #include "confdir.h"
 #include "log.h"
+#include "log_setup.h"
 #include "maincf.h"
 #include "mastercf.h"
 #include "pidlock.h"
@@ -43,11 +44,15 @@ static int load(struct ctl *c, int with_master)
     struct buf err = BUF_INIT, path = BUF_INIT;
     int problems = 0;
 
+    config_free(c->cfg);
+    mastercf_free(c->mcf);
+    c->mcf = NULL;
     if ((c->cfg = config_load(c->config_dir, &err)) == NULL) {
         msg_error("%s", buf_str(&err));
         buf_free(&err);
         return 1;
     }
+    buf_reset(&c->pidfile);
     buf_printf(&c->pidfile, "%s/pid/master.pid", config_str(c->cfg, "queue_directory"));
     if (with_master) {
         buf_printf(&path, "%s/master.cf", c->config_dir);
@@ -72,6 +77,11 @@ static int cmd_check(struct ctl *c)
     int problems = load(c, 1);
 
     if (c->cfg != NULL) {
+        if (log_setup_check(c->cfg, &err) < 0) {
+            msg_error("%s", buf_str(&err));
+            problems++;
+            buf_reset(&err);
+        }
         if (queue_owner_resolve(c->cfg, &own, &err) < 0) {
             msg_error("%s: %s", config_file(c->cfg), buf_str(&err));
             problems++;
@@ -166,6 +176,8 @@ static int cmd_status(struct ctl *c)
     if (load(c, 0) > 0)
         return 1;
     pid = pidlock_holder(buf_str(&c->pidfile));
+    if (pid < 0)
+        msg_fatal("cannot read %s: %s", buf_str(&c->pidfile), strerror(errno));
     if (pid > 0) {
         msg_info("the postern mail system is running: PID: %ld", (long)pid);
         return 0;

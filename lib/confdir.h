@@ -1,6 +1,7 @@
 /*
  * confdir - which configuration directory a program uses: the -c option,
- * else $MAIL_CONFIG, else the compiled-in default (/etc/postern).
+ * else $MAIL_CONFIG, else the compiled-in default (/etc/postern). A
+ * relative directory is made absolute, since master changes directory.
  */
 #ifndef POSTERN_CONFDIR_H
 #define POSTERN_CONFDIR_H

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #define MAX_LISTEN      64
 #define TRIGGER_MAX     1024    /* bytes read from one wakeup connection */
+#define TRIGGER_WAIT_MS 100     /* longest wait for a trigger's bytes */
 #define RETIRE_GRACE    3600    /* seconds a retiring service may take */
 
 static struct {
@@ -100,6 +102,8 @@ static void retire(const char *why)
         return;
     d.retiring = 1;
     msg_debug("retiring: %s", why);
+    /* Busy for good: master starts a replacement while we finish. */
+    report_status(MASTER_STAT_TAKEN);
     for (int i = 0; i < d.listen_count; i++) {
         ev_cancel(d.listen_watch[i]);
         d.listen_watch[i] = NULL;
@@ -134,21 +138,22 @@ static void on_sigterm(int signo, void *unused)
     retire("stop request from master");
 }
 
-/* Read a wakeup request (bounded, short deadline) and hand it over. */
+/*
+ * Read a wakeup request and hand it over. The sender writes it before it
+ * closes, so it is normally there at once; a peer that dawdles gets at most
+ * TRIGGER_WAIT_MS of the loop's time, never more.
+ */
 static void read_trigger(int fd)
 {
     char data[TRIGGER_MAX];
-    size_t len = 0;
-    struct timeval tv = {1, 0};
-    ssize_t n;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    ssize_t n = -1;
 
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    while (len < sizeof(data) && (n = read(fd, data + len, sizeof(data) - len)) > 0)
-        len += (size_t)n;
+    if (poll(&pfd, 1, TRIGGER_WAIT_MS) > 0)
+        n = read(fd, data, sizeof(data));
     close(fd);
-    if (len > 0)
-        d.svc->on_trigger(data, len, d.cfg, d.loop);
+    if (n > 0)
+        d.svc->on_trigger(data, (size_t)n, d.cfg, d.loop);
 }
 
 static void on_listen_ready(int lfd, void *unused)
@@ -275,6 +280,8 @@ _Noreturn void daemon_main(int argc, char **argv, const struct daemon_service *s
 
     if (svc->pre_jail)
         svc->pre_jail(d.cfg);
+    /* Load the time zone while /etc/localtime is still reachable. */
+    tzset();
     jail();
 
     d.loop = evloop_new();

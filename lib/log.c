@@ -80,6 +80,14 @@ static const struct {
     {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
+int log_to_syslog_check(const char *facility)
+{
+    for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+        if (strcasecmp(facility, facilities[i].name) == 0)
+            return 0;
+    return -1;
+}
+
 int log_to_syslog(const char *facility)
 {
     for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {

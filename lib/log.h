@@ -23,6 +23,7 @@ void log_set_syslog_name(const char *name);
 /* 0: off; 1: "PROGRAM: text" as tools print; 2: full log lines (foreground daemons). */
 void log_to_stderr(int mode);
 int log_to_syslog(const char *facility);    /* -1: unknown facility */
+int log_to_syslog_check(const char *facility);  /* known facility? 0 or -1 */
 int log_to_file(const char *path);          /* -1 with errno set */
 /* Host name used in file log lines. */
 void log_set_hostname(const char *host);

@@ -13,5 +13,11 @@
  * cannot be opened or the facility is unknown.
  */
 void log_setup(const struct config *cfg, int stderr_mode);
+/*
+ * Would log_setup() succeed with cfg? (maillog_file can be opened, the
+ * facility is known.) 0, or -1 with a reason in err. Lets master refuse a
+ * reload that would leave it unable to log.
+ */
+int log_setup_check(const struct config *cfg, struct buf *err);
 
 #endif

@@ -19,7 +19,7 @@ static const struct {
 } tree[] = {
     {"", 0755, OWN_ROOT},
     {"pid", 0755, OWN_ROOT},
-    {"maildrop", 0730, OWN_MAIL_SETGID},
+    {"maildrop", 01730, OWN_MAIL_SETGID},     /* sticky: postdrop users can't remove others' files */
     {"public", 0710, OWN_MAIL_SETGID},
     {"private", 0700, OWN_MAIL},
     {"incoming", 0700, OWN_MAIL},
@@ -69,6 +69,12 @@ static void want_owner(const struct queue_owner *own, size_t i, uid_t *uid, gid_
     }
 }
 
+/* queue_directory itself may be a symlink (a spool moved elsewhere); nothing under it. */
+static int entry_stat(size_t i, const char *path, struct stat *st)
+{
+    return *tree[i].name ? lstat(path, st) : stat(path, st);
+}
+
 static void entry_path(const struct config *cfg, size_t i, struct buf *path)
 {
     buf_set(path, config_str(cfg, "queue_directory"));
@@ -91,7 +97,7 @@ int queue_tree_create(const struct config *cfg, const struct queue_owner *own,
         if (mkdir(buf_str(&path), tree[i].mode) < 0 && errno != EEXIST) {
             buf_printf(err, "create %s: %s", buf_str(&path), strerror(errno));
             ret = -1;
-        } else if (lstat(buf_str(&path), &st) < 0 || !S_ISDIR(st.st_mode)) {
+        } else if (entry_stat(i, buf_str(&path), &st) < 0 || !S_ISDIR(st.st_mode)) {
             buf_printf(err, "%s: not a directory", buf_str(&path));
             ret = -1;
         } else if ((own->privileged && (st.st_uid != uid || st.st_gid != gid)
@@ -117,7 +123,7 @@ int queue_tree_check(const struct config *cfg, const struct queue_owner *own,
     for (size_t i = 0; i < TREE_SIZE; i++) {
         entry_path(cfg, i, &path);
         want_owner(own, i, &uid, &gid);
-        if (lstat(buf_str(&path), &st) < 0) {
+        if (entry_stat(i, buf_str(&path), &st) < 0) {
             buf_printf(problems, "%s: %s\n", buf_str(&path), strerror(errno));
             count++;
             continue;

@@ -39,6 +39,8 @@ static int start_pipe = -1;     /* -w: tells the waiting parent we are up */
 
 static void on_sighup(int signo, void *unused)
 {
+    if (master.stopping)
+        return;
     msg_info("reload requested");
     master_conf_reload();
 }
@@ -47,7 +49,7 @@ static void stop_timeout(void *unused)
 {
     msg_warn("children still running after %lds: killing them",
              config_time(master.cfg, "master_stop_timeout"));
-    master_kill_all(SIGKILL);
+    master_kill_all(SIGKILL, 1);
 }
 
 static void exit_if_done(void)
@@ -75,7 +77,7 @@ static void on_sigterm(int signo, void *unused)
         master_wakeup_stop(s);
         master_listen_close(s);
     }
-    master_kill_all(SIGTERM);
+    master_kill_all(SIGTERM, 0);
     ev_timer(master.loop, (double)config_time(master.cfg, "master_stop_timeout"),
              stop_timeout, NULL);
     exit_if_done();
@@ -136,6 +138,13 @@ int main(int argc, char **argv)
     int c, wait_start = 0, test_only = 0;
     pid_t other;
 
+    /* With 0, 1 or 2 closed, a socket could become a child's stdout. */
+    int fd;
+
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
     log_init("master");
     signal(SIGPIPE, SIG_IGN);
     while ((c = getopt(argc, argv, "c:fwtv")) != -1) {

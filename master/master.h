@@ -46,14 +46,19 @@ struct master_service {
     int listen_count;
     int status_fd[2];               /* [0] read by master, [1] passed as fd 3 */
     struct ev_watch *status_watch;
+    int stderr_fd[2];               /* children's stderr, logged by master */
+    struct ev_watch *stderr_watch;
+    struct buf stderr_line;         /* a partial line from stderr_fd[0] */
     struct ev_watch **listen_watch; /* active only while no child is free */
     int total_proc;                 /* live children, not counting retired */
+    int retired_proc;               /* retired children still running */
     int avail_proc;
     int crashes;                    /* consecutive abnormal exits */
     time_t hold_until;              /* no new children before this (back-off) */
     struct ev_watch *hold_timer;
     struct ev_watch *wakeup_timer;
     int removed;                    /* gone from master.cf; freed when idle */
+    int reload_keep;                /* reload: same entry, same sockets */
     struct master_service *next;
 };
 
@@ -88,7 +93,8 @@ char *master_listen_signature(const struct service_def *def, const struct config
 void master_spawn(struct master_service *serv);
 void master_reap_children(void);
 void master_retire_children(struct master_service *serv);
-void master_kill_all(int signo);
+void master_kill_all(int signo, int whole_group);
+void master_stderr_watch(struct master_service *serv);
 int master_proc_count(void);
 struct master_proc *master_proc_find(pid_t pid);
 

@@ -73,8 +73,10 @@ void master_avail_update(struct master_service *serv)
                                         hold_expired, serv);
         return;
     }
+    /* Retired children still count: maxproc 1 (qmgr) must mean one at a time. */
     want = serv->avail_proc == 0
-        && (serv->def.maxproc == 0 || serv->total_proc < serv->def.maxproc);
+        && (serv->def.maxproc == 0
+            || serv->total_proc + serv->retired_proc < serv->def.maxproc);
     if (want)
         master_avail_start(serv);
     else

@@ -97,9 +97,11 @@ static struct master_service *service_new(const struct service_def *def)
     buf_free(&key);
     serv->path = service_program_path(def, master.cfg);
     serv->listen_sig = master_listen_signature(def, master.cfg);
-    if (pipe2(serv->status_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+    if (pipe2(serv->status_fd, O_CLOEXEC | O_NONBLOCK) < 0
+        || pipe2(serv->stderr_fd, O_CLOEXEC | O_NONBLOCK) < 0)
         msg_fatal("pipe: %s", strerror(errno));
     master_status_watch(serv);
+    master_stderr_watch(serv);
     serv->next = master.services;
     master.services = serv;
     return serv;
@@ -128,8 +130,12 @@ void master_conf_collect(void)
         master_wakeup_stop(serv);
         ev_cancel(serv->hold_timer);
         ev_cancel(serv->status_watch);
+        ev_cancel(serv->stderr_watch);
         close(serv->status_fd[0]);
         close(serv->status_fd[1]);
+        close(serv->stderr_fd[0]);
+        close(serv->stderr_fd[1]);
+        buf_free(&serv->stderr_line);
         master_listen_close(serv);
         def_free(&serv->def);
         free(serv->key);
@@ -178,39 +184,78 @@ static struct master_service *find_live(const char *key)
     return NULL;
 }
 
-/* Bring one master.cf entry of the new configuration up. */
-static void reload_one(const struct service_def *def, struct master_service **kept,
-                       int *nkept)
-{
-    struct buf key = BUF_INIT, err = BUF_INIT;
-    struct master_service *old = find_live(service_def_key(def, &key));
-    struct master_service *serv;
-    char *sig = master_listen_signature(def, master.cfg);
+#define OPEN_RETRIES 30     /* seconds a new socket may wait for an old one to go */
 
-    if (old && strcmp(old->listen_sig, sig) == 0) {
-        /* Same address: keep the sockets and the status pipe. */
-        def_free(&old->def);
-        def_copy(&old->def, def);
-        free(old->path);
-        old->path = service_program_path(def, master.cfg);
-        old->crashes = 0;
-        old->hold_until = 0;
-        kept[(*nkept)++] = old;
-        free(sig);
-    } else {
-        if (old)
-            service_remove(old);
-        free(sig);
-        serv = service_new(def);
-        if (master_listen_open(serv, &err) < 0) {
-            msg_warn("%s/master.cf, line %d: service %s: %s -- not started",
-                     master.config_dir, def->line, def->name, buf_str(&err));
-            service_remove(serv);
-        } else {
-            kept[(*nkept)++] = serv;
+/*
+ * A socket bound by a service that is going away may be wanted by a new
+ * one (same address, new name or settings): it is handed over, never
+ * closed and re-bound, so no client is refused and no bind can fail.
+ */
+struct socket_pool {
+    struct master_service **servs;
+    int count;
+};
+
+static void pool_add(struct socket_pool *pool, struct master_service *serv)
+{
+    pool->servs = xreallocarray(pool->servs, (size_t)pool->count + 1, sizeof(*pool->servs));
+    pool->servs[pool->count++] = serv;
+}
+
+/* Move the sockets bound to sig from a pooled service to serv. */
+static int pool_take(struct socket_pool *pool, struct master_service *serv)
+{
+    for (int i = 0; i < pool->count; i++) {
+        struct master_service *old = pool->servs[i];
+
+        if (old->listen_count > 0 && strcmp(old->listen_sig, serv->listen_sig) == 0) {
+            serv->listen_fds = old->listen_fds;
+            serv->listen_count = old->listen_count;
+            old->listen_fds = NULL;
+            old->listen_count = 0;
+            return 1;
         }
     }
-    buf_free(&key);
+    return 0;
+}
+
+static void open_retry(void *arg)
+{
+    struct master_service *serv = arg;
+    struct buf err = BUF_INIT;
+
+    serv->hold_timer = NULL;
+    if (serv->removed || master.stopping) {
+        buf_free(&err);
+        return;
+    }
+    if (master_listen_open(serv, &err) == 0) {
+        msg_info("%s/master.cf, line %d: service %s: listening again",
+                 master.config_dir, serv->def.line, serv->def.name);
+        service_run(serv);
+    } else if (++serv->crashes < OPEN_RETRIES) {
+        serv->hold_timer = ev_timer(master.loop, 1.0, open_retry, serv);
+    } else {
+        msg_error("%s/master.cf, line %d: service %s: %s -- not started",
+                  master.config_dir, serv->def.line, serv->def.name, buf_str(&err));
+        service_remove(serv);
+    }
+    buf_free(&err);
+}
+
+/* Open a new service's sockets, or keep trying while old children let go. */
+static void open_or_retry(struct master_service *serv)
+{
+    struct buf err = BUF_INIT;
+
+    if (master_listen_open(serv, &err) == 0) {
+        service_run(serv);
+    } else {
+        msg_warn("%s/master.cf, line %d: service %s: %s -- will retry",
+                 master.config_dir, serv->def.line, serv->def.name, buf_str(&err));
+        serv->crashes = 0;
+        serv->hold_timer = ev_timer(master.loop, 1.0, open_retry, serv);
+    }
     buf_free(&err);
 }
 
@@ -218,13 +263,19 @@ void master_conf_reload(void)
 {
     struct config *cfg, *old_cfg = master.cfg;
     struct mastercf *mcf, *old_mcf = master.mcf;
-    struct master_service **kept;
-    struct buf err = BUF_INIT;
-    int nkept = 0;
+    struct master_service **fresh, *serv;
+    struct socket_pool pool = {NULL, 0};
+    struct buf err = BUF_INIT, key = BUF_INIT;
+    int nfresh = 0;
 
-    if (master_conf_load(master.config_dir, &cfg, &mcf, &err) < 0) {
+    if (master_conf_load(master.config_dir, &cfg, &mcf, &err) < 0
+        || log_setup_check(cfg, &err) < 0) {
         msg_warn("%s", buf_str(&err));
         msg_warn("configuration errors: not reloaded; still running the old configuration");
+        if (cfg) {
+            config_free(cfg);
+            mastercf_free(mcf);
+        }
         buf_free(&err);
         return;
     }
@@ -233,28 +284,70 @@ void master_conf_reload(void)
     log_setup(cfg, master.foreground ? 2 : 0);
 
     /* Every child finishes what it is doing and exits; new ones read the new files. */
-    for (struct master_service *s = master.services; s; s = s->next) {
-        master_retire_children(s);
-        master_wakeup_stop(s);
-        master_avail_stop(s);
+    for (serv = master.services; serv; serv = serv->next) {
+        master_retire_children(serv);
+        master_wakeup_stop(serv);
+        master_avail_stop(serv);
+        ev_cancel(serv->hold_timer);
+        serv->hold_timer = NULL;
     }
-    kept = xcalloc((size_t)mcf->count + 1, sizeof(*kept));
-    for (int i = 0; i < mcf->count; i++)
-        reload_one(&mcf->services[i], kept, &nkept);
-    for (struct master_service *s = master.services; s; s = s->next) {
-        int keep = 0;
 
-        for (int i = 0; i < nkept; i++)
-            keep |= (kept[i] == s);
-        if (!keep && !s->removed)
-            service_remove(s);
+    /* Services whose entry and address are unchanged keep everything. */
+    fresh = xcalloc((size_t)mcf->count + 1, sizeof(*fresh));
+    for (serv = master.services; serv; serv = serv->next)
+        serv->reload_keep = 0;
+    for (int i = 0; i < mcf->count; i++) {
+        const struct service_def *def = &mcf->services[i];
+        char *sig = master_listen_signature(def, cfg);
+        struct master_service *old = find_live(service_def_key(def, &key));
+
+        if (old && !old->reload_keep && strcmp(old->listen_sig, sig) == 0) {
+            def_free(&old->def);
+            def_copy(&old->def, def);
+            free(old->path);
+            old->path = service_program_path(def, cfg);
+            old->crashes = 0;
+            old->hold_until = 0;
+            old->reload_keep = 1;
+        }
+        free(sig);
     }
-    for (int i = 0; i < nkept; i++)
-        service_run(kept[i]);
-    free(kept);
+    /* The others go; their sockets wait in the pool for a taker. */
+    for (serv = master.services; serv; serv = serv->next) {
+        if (!serv->removed && !serv->reload_keep) {
+            pool_add(&pool, serv);
+            serv->removed = 1;
+        }
+    }
+    for (int i = 0; i < mcf->count; i++) {
+        const struct service_def *def = &mcf->services[i];
+        struct master_service *old = find_live(service_def_key(def, &key));
+
+        if (old && old->reload_keep && old->def.line == def->line)
+            continue;
+        serv = service_new(def);
+        if (pool_take(&pool, serv))
+            msg_debug("%s: kept the sockets of %s", serv->key, serv->listen_sig);
+        fresh[nfresh++] = serv;
+    }
+    /* Close what nobody took before binding anything new. */
+    for (int i = 0; i < pool.count; i++)
+        service_remove(pool.servs[i]);
+    for (int i = 0; i < nfresh; i++) {
+        if (fresh[i]->listen_count > 0)
+            service_run(fresh[i]);
+        else
+            open_or_retry(fresh[i]);
+    }
+    for (serv = master.services; serv; serv = serv->next)
+        if (serv->reload_keep)
+            service_run(serv);
+    free(fresh);
+    free(pool.servs);
     master_conf_collect();
     config_free(old_cfg);
     mastercf_free(old_mcf);
     msg_info("reload -- version %s, configuration %s", POSTERN_VERSION, master.config_dir);
     buf_free(&err);
+    buf_free(&key);
 }

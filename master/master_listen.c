@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "master_proto.h"
 #include "mem.h"
 
 #define LISTEN_BACKLOG 128
@@ -138,6 +139,9 @@ static int inet_addresses(const struct service_def *def, const struct config *cf
         struct addrinfo *res = resolve(h, buf_str(&portnum), cfg, err);
 
         if (res == NULL) {
+            if (*list)
+                freeaddrinfo(*list);
+            *list = NULL;
             ret = -1;
             break;
         }
@@ -153,11 +157,17 @@ out:
     return ret;
 }
 
-static void add_fd(struct master_service *serv, int fd)
+static int add_fd(struct master_service *serv, int fd, struct buf *err)
 {
+    if (serv->listen_count >= MASTER_MAX_LISTEN_FDS) {
+        buf_printf(err, "more than %d addresses to listen on", MASTER_MAX_LISTEN_FDS);
+        close(fd);
+        return -1;
+    }
     serv->listen_fds = xreallocarray(serv->listen_fds, (size_t)serv->listen_count + 1,
                                      sizeof(int));
     serv->listen_fds[serv->listen_count++] = fd;
+    return 0;
 }
 
 static int open_inet(struct master_service *serv, struct buf *err)
@@ -194,7 +204,8 @@ static int open_inet(struct master_service *serv, struct buf *err)
             close(fd);
             goto fail;
         }
-        add_fd(serv, fd);
+        if (add_fd(serv, fd, err) < 0)
+            goto fail;
     }
     freeaddrinfo(list);
     if (serv->listen_count == 0) {
@@ -220,7 +231,8 @@ static int open_unix(struct master_service *serv, struct buf *err)
 {
     struct buf path = BUF_INIT;
     struct sockaddr_un sun;
-    int fd = -1;
+    mode_t old_mask;
+    int fd = -1, rc;
 
     unix_path(&serv->def, master.cfg, &path);
     memset(&sun, 0, sizeof(sun));
@@ -235,19 +247,28 @@ static int open_unix(struct master_service *serv, struct buf *err)
         buf_printf(err, "remove old socket %s: %s", buf_str(&path), strerror(errno));
         goto fail;
     }
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0
-        || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0
-        || chmod(buf_str(&path), 0666) < 0
+    /*
+     * The socket is born 0666 (umask), never chmod()ed by name: private/
+     * belongs to mail_owner, and root must not follow whatever a service
+     * might put in its place. lchown() does not follow a symlink either.
+     */
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+        buf_printf(err, "socket: %s", strerror(errno));
+        goto fail;
+    }
+    old_mask = umask(0111);
+    rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old_mask);
+    if (rc < 0
         || (master.own.privileged
-            && chown(buf_str(&path), master.own.mail_uid,
-                     serv->def.private_ ? master.own.mail_gid : master.own.setgid_gid) < 0)
+            && lchown(buf_str(&path), master.own.mail_uid,
+                      serv->def.private_ ? master.own.mail_gid : master.own.setgid_gid) < 0)
         || listen(fd, LISTEN_BACKLOG) < 0) {
         buf_printf(err, "listen on %s: %s", buf_str(&path), strerror(errno));
         goto fail;
     }
-    add_fd(serv, fd);
     buf_free(&path);
-    return 0;
+    return add_fd(serv, fd, err);
 fail:
     if (fd >= 0)
         close(fd);

@@ -110,8 +110,21 @@ static char **child_argv(const struct master_service *serv)
         argv[n++] = xstrdup("-j");
     if (master.verbose)
         argv[n++] = xstrdup("-v");
-    for (size_t i = 0; i < nargs; i++)
+    /* Every -o before the other arguments, wherever master.cf put it. */
+    for (size_t i = 0; def->override_names && def->override_names[i]; i++) {
+        struct buf ov = BUF_INIT;
+
+        buf_printf(&ov, "%s=%s", def->override_names[i], def->override_values[i]);
+        argv[n++] = xstrdup("-o");
+        argv[n++] = buf_steal(&ov);
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        if (strcmp(def->args[i], "-o") == 0 && def->args[i + 1] != NULL) {
+            i++;
+            continue;
+        }
         argv[n++] = xstrdup(def->args[i]);
+    }
     return argv;
 }
 
@@ -119,6 +132,7 @@ static char **child_argv(const struct master_service *serv)
 static void child_setup_fds(const struct master_service *serv)
 {
     int fds[64 + 1], count = serv->listen_count;
+    int err_fd = fcntl(serv->stderr_fd[1], F_DUPFD, 100);
     sigset_t none;
 
     /* Move everything out of the way first, so dup2 never clobbers a source. */
@@ -126,6 +140,9 @@ static void child_setup_fds(const struct master_service *serv)
     for (int i = 0; i < count && i < 64; i++)
         fds[i + 1] = fcntl(serv->listen_fds[i], F_DUPFD, 100);
     if (dup2(fds[0], MASTER_STATUS_FD) < 0)
+        _exit(127);
+    /* Whatever a child says on stderr before its logging is set up reaches the log. */
+    if (!master.foreground && dup2(err_fd, 2) < 0)
         _exit(127);
     for (int i = 0; i < count && i < 64; i++)
         if (dup2(fds[i + 1], MASTER_LISTEN_FD + i) < 0)
@@ -146,6 +163,8 @@ void master_spawn(struct master_service *serv)
     char **argv, **envp;
     pid_t pid;
 
+    pid_t master_pid = getpid();
+
     argv = child_argv(serv);
     envp = child_environment();
     pid = fork();
@@ -158,6 +177,8 @@ void master_spawn(struct master_service *serv)
         /* Own session: a Ctrl-C meant for a foreground master reaches only master. */
         setsid();
         prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != master_pid)
+            _exit(0);   /* master died before the death signal was armed */
         child_setup_fds(serv);
         execve(serv->path, argv, envp);
         msg_fatal("exec %s: %s", serv->path, strerror(errno));
@@ -223,7 +244,9 @@ static void reap_one(pid_t pid, int status)
         return;
     serv = proc->serv;
     proc_unlink(proc);
-    if (!proc->retired) {
+    if (proc->retired) {
+        serv->retired_proc--;
+    } else {
         serv->total_proc--;
         if (proc->avail)
             serv->avail_proc--;
@@ -235,10 +258,12 @@ static void reap_one(pid_t pid, int status)
     else if (abnormal)
         msg_warn("process %s pid %ld exit status %d", serv->path, (long)pid,
                  WEXITSTATUS(status));
-    if (abnormal && !master.stopping && !proc->retired)
+    if (abnormal && !master.stopping && !proc->retired) {
         account_crash(serv, proc);
-    else if (!abnormal)
+    } else if (!abnormal) {
+        serv->crashes = 0;      /* a clean exit ends a run of failures */
         msg_debug("process %s pid %ld exited", serv->path, (long)pid);
+    }
     free(proc);
     if (!master.stopping)
         master_avail_update(serv);
@@ -261,14 +286,45 @@ void master_retire_children(struct master_service *serv)
             continue;
         p->retired = 1;
         serv->total_proc--;
+        serv->retired_proc++;
         if (p->avail)
             serv->avail_proc--;
         kill(p->pid, SIGTERM);
     }
 }
 
-void master_kill_all(int signo)
+void master_kill_all(int signo, int whole_group)
 {
+    /* Each child leads its own process group, with the helpers it forked. */
     for (struct master_proc *p = master.procs; p; p = p->next)
-        kill(p->pid, signo);
+        kill(whole_group ? -p->pid : p->pid, signo);
+}
+
+/* Log what children write on stderr, one line at a time, bounded. */
+static void stderr_ready(int fd, void *arg)
+{
+    struct master_service *serv = arg;
+    char data[4096];
+    ssize_t n;
+
+    while ((n = read(fd, data, sizeof(data))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            int full = serv->stderr_line.len >= 1024;
+
+            if (data[i] != '\n' && !full) {
+                buf_putc(&serv->stderr_line, data[i]);
+                continue;
+            }
+            msg_warn("%s: %s", serv->path, buf_str(&serv->stderr_line));
+            buf_reset(&serv->stderr_line);
+            if (data[i] != '\n')
+                buf_putc(&serv->stderr_line, data[i]);
+        }
+    }
+}
+
+void master_stderr_watch(struct master_service *serv)
+{
+    buf_init(&serv->stderr_line, 4096);
+    serv->stderr_watch = ev_read(master.loop, serv->stderr_fd[0], stderr_ready, serv);
 }

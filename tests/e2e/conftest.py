@@ -41,7 +41,7 @@ def free_port():
 
 def pick_port_base():
     for _ in range(200):
-        base = random.randrange(20000, 60000, 1000)
+        base = random.randrange(10000, 31000, 1000)    # below ip_local_port_range
         if all(port_free(base + p) for p in PORTS):
             return base
     raise RuntimeError("no free port range")
@@ -150,21 +150,24 @@ class Instance:
             f.write(text)
 
     def stop_everything(self):
+        """Stop the instance; complain about any process that outlived stop."""
         pid = self.master_pid()
         if not pid:
-            return
+            return []
         kids = children_of(pid)
         self.postern("stop", check=False)
-        for p in [pid, *kids]:
-            if alive(p):
-                os.kill(p, signal.SIGKILL)
+        left = [p for p in [pid, *kids] if alive(p)]
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        return left
 
 
 @pytest.fixture
 def instance(tmp_path):
     inst = Instance(tmp_path / "inst", pick_port_base())
     yield inst
-    inst.stop_everything()
+    left = inst.stop_everything()
+    assert not left, f"processes left running after postern stop: {left}"
 
 
 def connect(port, timeout=5.0):
@@ -190,13 +193,14 @@ def read_line(sock):
     return data.decode().rstrip("\r\n")
 
 
-def greet(port):
-    """Open a testsvc session; return (socket, {pid, uid, gid, service})."""
-    s = connect(port)
+def greet(port, timeout=5.0):
+    """Open a testsvc session; return (socket, {pid, uid, gid, service, max_use})."""
+    s = connect(port, timeout)
     line = read_line(s)
-    m = re.match(r"testsvc pid=(\d+) uid=(\d+) gid=(\d+) service=(\S+)", line)
+    m = re.match(r"testsvc pid=(\d+) uid=(\d+) gid=(\d+) service=(\S+) max_use=(\d+)", line)
     assert m, f"unexpected greeting {line!r}"
-    return s, {"pid": int(m[1]), "uid": int(m[2]), "gid": int(m[3]), "service": m[4]}
+    return s, {"pid": int(m[1]), "uid": int(m[2]), "gid": int(m[3]), "service": m[4],
+               "max_use": int(m[5])}
 
 
 def is_root():

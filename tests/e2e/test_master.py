@@ -1,5 +1,6 @@
 """master and the postern tool on a real instance, with the test service."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -7,12 +8,33 @@ import time
 
 import pytest
 
-from conftest import (BUILD, TESTSVC, alive, children_of, connect, free_port, greet, is_root,
+from conftest import (BIN, BUILD, TESTSVC, alive, children_of, connect, free_port, greet, is_root,
                       mail_owner_uid, proc_status, read_line, wait_for)
 
 
 def echo_service(port, extra="", chroot="y"):
     return f"127.0.0.1:{port} inet n - {chroot} - - {TESTSVC} {extra}".rstrip()
+
+
+def listen_inode(port):
+    """Inode of the socket listening on 127.0.0.1:port (from /proc/net/tcp)."""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == want and fields[3] == "0A":
+                return int(fields[9])
+    return None
+
+
+def log_times(instance, pattern):
+    """Seconds of the day of each log line matching pattern."""
+    out = []
+    for line in instance.log().splitlines():
+        if re.search(pattern, line):
+            h, m, sec = line.split()[2].split(":")
+            out.append(int(h) * 3600 + int(m) * 60 + int(sec))
+    return out
 
 
 def test_start_status_stop_leaves_nothing(instance):
@@ -72,6 +94,11 @@ def test_crashing_service_is_throttled(instance):
     # Back-off 1+2+4+8 s between the five crashes, then throttling.
     instance.wait_log(r"testsvc: bad command startup -- throttling", timeout=40)
     assert instance.postern("status").returncode == 0
+    # Five crashes, spaced by the back-off (1+2+4+8 s), then silence.
+    times = log_times(instance, r"exit status 3")
+    assert len(times) == 5 and (times[-1] - times[0]) % 86400 >= 12, times
+    time.sleep(3)
+    assert len(log_times(instance, r"exit status 3")) == 5
 
 
 def test_reload_keeps_sockets_and_lets_children_finish(instance):
@@ -79,10 +106,12 @@ def test_reload_keeps_sockets_and_lets_children_finish(instance):
     instance.add_service(echo_service(port_a))
     instance.postern("start")
     old, info = greet(port_a)
+    inode = listen_inode(port_a)
 
     instance.add_service(echo_service(port_b))
     instance.postern("reload")
     instance.wait_log(r"reload -- version")
+    assert listen_inode(port_a) == inode, "reload re-created a socket it should keep"
     # The old child finishes its session ...
     old.sendall(b"still there\r\n")
     assert read_line(old) == "echo still there"
@@ -159,7 +188,7 @@ def test_check_reports_queue_tree_problems(instance):
 def test_foreground_mode_stops_on_interrupt(instance):
     port = free_port()
     instance.add_service(echo_service(port))
-    postern = os.path.join(os.environ.get("POSTERN_BUILD", ""), "bin", "postern")
+    postern = os.path.join(BIN, "postern")
     fg = subprocess.Popen([postern, "-c", instance.dir, "start-fg"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -195,3 +224,97 @@ def test_service_privileges(instance):
         assert os.readlink(f"/proc/{info['pid']}/root") == "/"
         assert "running unprivileged" in instance.log()
     s.close()
+
+
+def test_reload_hands_over_a_socket_to_a_renamed_service(instance):
+    port = free_port()
+    instance.add_service(echo_service(port))
+    instance.postern("start")
+    s, _ = greet(port)
+    s.close()
+    inode = listen_inode(port)
+    # Same address written differently (inet_interfaces = loopback-only).
+    lines = open(os.path.join(instance.dir, "master.cf")).read()
+    instance.set_master_cf(lines.replace(f"127.0.0.1:{port} ", f"{port} "))
+    instance.postern("reload")
+    instance.wait_log(r"reload -- version")
+    assert listen_inode(port) == inode
+    s, _ = greet(port)
+    s.close()
+    assert "will retry" not in instance.log() and "not started" not in instance.log()
+
+
+def test_maxproc_holds_across_reload(instance):
+    port = free_port()
+    instance.add_service(f"127.0.0.1:{port} inet n - n - 1 {TESTSVC}")
+    instance.postern("start")
+    old, info = greet(port)
+    instance.postern("reload")
+    instance.wait_log(r"reload -- version")
+    waiting = connect(port)
+    waiting.settimeout(1.5)
+    with pytest.raises(socket.timeout):
+        waiting.recv(100)       # one process at a time: the old one still works
+    old.sendall(b"QUIT\r\n")
+    assert read_line(old) == "bye"
+    waiting.settimeout(10)
+    line = read_line(waiting)
+    assert line.startswith("testsvc pid=") and f"pid={info['pid']} " not in line
+    old.close()
+    waiting.close()
+
+
+def test_max_use_replaces_a_process_without_waiting(instance):
+    port = free_port()
+    instance.add_service(echo_service(port, "-o max_use=2"))
+    instance.postern("start")
+    s1, i1 = greet(port)
+    s2, i2 = greet(port)
+    assert i1["pid"] == i2["pid"] and i1["max_use"] == 2
+    # The process is retiring with two open sessions; a third client is
+    # served by a new one at once.
+    s3, i3 = greet(port)
+    assert i3["pid"] != i1["pid"]
+    s1.sendall(b"ping\r\n")
+    assert read_line(s1) == "echo ping"
+    for s in (s1, s2, s3):
+        s.close()
+    wait_for(lambda: not alive(i1["pid"]), what="retired process to exit")
+
+
+def test_reload_that_cannot_log_is_refused(instance):
+    port = free_port()
+    instance.add_service(echo_service(port))
+    instance.postern("start")
+    master = instance.master_pid()
+    good = instance.postconf("-h", "maillog_file").stdout.strip()
+    instance.postconf("-e", f"maillog_file = {instance.dir}/no/such/dir/maillog")
+    r = instance.postern("check", check=False)
+    assert r.returncode != 0 and "cannot open maillog_file" in r.stderr
+    os.kill(master, signal.SIGHUP)
+    instance.wait_log(r"not reloaded")
+    assert instance.master_pid() == master
+    # A process started now reads the broken main.cf and cannot start; why
+    # reaches the log through master, although the process could not log.
+    try:
+        connect(port).close()
+    except OSError:
+        pass
+    instance.wait_log(r"warning: \S+testsvc: testsvc: fatal: open maillog_file")
+    instance.postconf("-e", f"maillog_file = {good}")
+    s, _ = greet(port, timeout=20)
+    s.close()
+
+
+def test_relative_config_directory(instance):
+    port = free_port()
+    instance.add_service(echo_service(port))
+    parent, name = os.path.split(instance.dir)
+    r = subprocess.run([os.path.join(BIN, "postern"), "-c", name, "start"], cwd=parent,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    s, _ = greet(port)
+    s.close()
+    os.kill(instance.master_pid(), signal.SIGHUP)
+    instance.wait_log(r"reload -- version")
+    assert "not reloaded" not in instance.log()

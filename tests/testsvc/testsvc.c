@@ -5,7 +5,8 @@
  * see what a real service gets: its socket, its user, its chroot, its
  * capabilities. The last master.cf argument picks a mode:
  *
- *   (none)   greet each client with "testsvc pid=N uid=N gid=N service=S",
+ *   (none)   greet each client with "testsvc pid=N uid=N gid=N service=S
+ *            max_use=N" (max_use shows that master.cf -o reached it),
  *            then echo each line back until "QUIT" or end of file
  *   trigger  a wakeup service: log "testsvc: wakeup N" for each trigger
  *   crash    exit with status 3 at once (to test back-off and throttling)
@@ -92,8 +93,10 @@ static void on_connection(int fd, const struct config *cfg, struct evloop *loop)
     s->fd = fd;
     buf_init(&s->line, LINE_MAX_BYTES);
     daemon_session_begin();
-    snprintf(greeting, sizeof(greeting), "testsvc pid=%ld uid=%ld gid=%ld service=%s\r\n",
-             (long)getpid(), (long)getuid(), (long)getgid(), daemon_service_name());
+    snprintf(greeting, sizeof(greeting),
+             "testsvc pid=%ld uid=%ld gid=%ld service=%s max_use=%ld\r\n",
+             (long)getpid(), (long)getuid(), (long)getgid(), daemon_service_name(),
+             config_int(cfg, "max_use"));
     reply(s, greeting);
     s->watch = ev_read(loop, fd, session_read, s);
 }

@@ -92,7 +92,7 @@ static void create_then_check_is_clean(void **state)
     }
     snprintf(path, sizeof(path), "%s/maildrop", f->queue);
     assert_int_equal(lstat(path, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0730);
+    assert_int_equal(st.st_mode & 07777, 01730);
     if (f->own.privileged) {
         assert_int_equal(st.st_uid, f->own.mail_uid);
         assert_int_equal(st.st_gid, f->own.setgid_gid);
