@@ -39,11 +39,15 @@
  *
  * FILE DESCRIPTORS
  *
- *   0, 1, 2                          master's: /dev/null once master has
- *                                    detached; the terminal under
- *                                    `postern start-fg`, where the
- *                                    environment has POSTERN_FOREGROUND=1
- *                                    and services log to stderr too
+ *   0, 1                             master's (/dev/null once detached)
+ *   2                                a pipe to master, which logs each
+ *                                    line as a warning: so a service that
+ *                                    fails before its logging is set up
+ *                                    (bad argument, unreadable main.cf)
+ *                                    still says why in the log. Under
+ *                                    `postern start-fg` (environment
+ *                                    POSTERN_FOREGROUND=1) it is the
+ *                                    terminal, and services log there too
  *   MASTER_STATUS_FD (3)             write end of a pipe to master
  *   MASTER_LISTEN_FD (4) ..
  *   MASTER_LISTEN_FD + COUNT - 1     the listening sockets, already
@@ -65,6 +69,11 @@
  *                       has finished its work and can take more.
  *   MASTER_STAT_TAKEN   the child has accepted a connection (or started
  *                       work on a trigger) and is busy.
+ *
+ * A service that serves many clients from one event loop stays AVAIL
+ * while it can take more; every service sends TAKEN when it retires
+ * (max_use reached, or SIGTERM), so that master starts a replacement at
+ * once instead of leaving new clients waiting for the old sessions to end.
  *
  * Master counts available children per service and starts another one
  * (up to maxproc) when none is available and a listener becomes readable.
