@@ -79,6 +79,39 @@ static void free_argv(char **argv)
     free(argv);
 }
 
+static void service_def_free(struct service_def *s);
+
+/* A malloc()ed copy of a NULL-terminated string vector (NULL stays NULL). */
+static char **dup_argv(char **argv)
+{
+    size_t n = 0;
+    char **copy;
+
+    if (argv == NULL)
+        return NULL;
+    while (argv[n])
+        n++;
+    copy = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        copy[i] = xstrdup(argv[i]);
+    return copy;
+}
+
+void service_def_copy(struct service_def *dst, const struct service_def *src)
+{
+    *dst = *src;
+    dst->name = xstrdup(src->name);
+    dst->command = xstrdup(src->command);
+    dst->args = dup_argv(src->args);
+    dst->override_names = dup_argv(src->override_names);
+    dst->override_values = dup_argv(src->override_values);
+}
+
+void service_def_release(struct service_def *s)
+{
+    service_def_free(s);
+}
+
 /* Release what one service definition owns. */
 static void service_def_free(struct service_def *s)
 {

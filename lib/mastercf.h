@@ -64,6 +64,9 @@ struct mastercf *mastercf_parse(const char *path, const char *text, size_t len,
                                 const struct config *cfg, struct buf *err);
 void mastercf_free(struct mastercf *mcf);
 
+/* Deep copy of a service (master keeps its own across reloads); release it with service_def_release. */
+void service_def_copy(struct service_def *dst, const struct service_def *src);
+void service_def_release(struct service_def *s);
 /* Same service, same settings? (Used by master on reload.) */
 int service_def_equal(const struct service_def *a, const struct service_def *b);
 /* "smtp/inet": the key a service is known by. */

@@ -22,45 +22,6 @@
 #include "service_path.h"
 #include "version.h"
 
-static char **strv_dup(char **v)
-{
-    size_t n = 0;
-    char **copy;
-
-    while (v && v[n])
-        n++;
-    copy = xcalloc(n + 1, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        copy[i] = xstrdup(v[i]);
-    return copy;
-}
-
-static void strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
-static void def_copy(struct service_def *dst, const struct service_def *src)
-{
-    *dst = *src;
-    dst->name = xstrdup(src->name);
-    dst->command = xstrdup(src->command);
-    dst->args = strv_dup(src->args);
-    dst->override_names = strv_dup(src->override_names);
-    dst->override_values = strv_dup(src->override_values);
-}
-
-static void def_free(struct service_def *def)
-{
-    free(def->name);
-    free(def->command);
-    strv_free(def->args);
-    strv_free(def->override_names);
-    strv_free(def->override_values);
-}
-
 int master_conf_load(const char *config_dir, struct config **cfg,
                      struct mastercf **mcf, struct buf *err)
 {
@@ -92,7 +53,7 @@ static struct master_service *service_new(const struct service_def *def)
     struct master_service *serv = xcalloc(1, sizeof(*serv));
     struct buf key = BUF_INIT;
 
-    def_copy(&serv->def, def);
+    service_def_copy(&serv->def, def);
     serv->key = xstrdup(service_def_key(def, &key));
     buf_free(&key);
     serv->path = service_program_path(def, master.cfg);
@@ -137,7 +98,7 @@ void master_conf_collect(void)
         close(serv->stderr_fd[1]);
         buf_free(&serv->stderr_line);
         master_listen_close(serv);
-        def_free(&serv->def);
+        service_def_release(&serv->def);
         free(serv->key);
         free(serv->path);
         free(serv->listen_sig);
@@ -302,8 +263,8 @@ void master_conf_reload(void)
         struct master_service *old = find_live(service_def_key(def, &key));
 
         if (old && !old->reload_keep && strcmp(old->listen_sig, sig) == 0) {
-            def_free(&old->def);
-            def_copy(&old->def, def);
+            service_def_release(&old->def);
+            service_def_copy(&old->def, def);
             free(old->path);
             old->path = service_program_path(def, cfg);
             old->crashes = 0;
