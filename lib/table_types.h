@@ -1,9 +1,9 @@
 /*
  * table_types - the lookup table types this build supports.
  *
- * `postconf -m` prints these names, one per line. The lookup-table module
- * registers its types here (lmdb, texthash, inline, static, regexp, pcre,
- * cidr, ldap, proxy) as it implements them.
+ * `postconf -m` prints these names, one per line: every backend in the
+ * dict registry (see dict.h), with hash and btree after lmdb, whose
+ * names they are.
  */
 #ifndef POSTERN_TABLE_TYPES_H
 #define POSTERN_TABLE_TYPES_H
