@@ -251,6 +251,9 @@ static void jail(void)
             msg_fatal("chroot %s: %s", jail_dir, strerror(errno));
         }
     }
+    /* Every service works from the queue directory, chrooted or not (as Postfix's). */
+    if (jail_dir == NULL && chdir(config_str(d.cfg, "queue_directory")) < 0)
+        msg_fatal("chdir %s: %s", config_str(d.cfg, "queue_directory"), strerror(errno));
     /* A change of credentials clears the parent-death signal: set it again. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != d.master_pid)
