@@ -101,9 +101,9 @@ class Instance:
         assert r.returncode == 0, r.stderr
 
     # -- commands
-    def run(self, prog, *args, check=True, timeout=60):
+    def run(self, prog, *args, check=True, timeout=60, input=None):
         r = subprocess.run([os.path.join(BIN, prog), *args], capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout, input=input)
         if check and r.returncode != 0:
             raise AssertionError(f"{prog} {' '.join(args)} exited {r.returncode}:\n{r.stderr}")
         return r
