@@ -34,14 +34,23 @@ def port_free(port):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port, chosen at random below the kernel's ephemeral range.
+
+    bind(0) would be simpler, but the kernel hands out ephemeral ports in
+    sequence, so two test processes running side by side (ctest -j2) get
+    each other's just-released ports and one instance ends up talking to
+    the other's service.
+    """
+    for _ in range(500):
+        port = random.randrange(20000, 32000)
+        if port_free(port):
+            return port
+    raise RuntimeError("no free port")
 
 
 def pick_port_base():
     for _ in range(200):
-        base = random.randrange(10000, 31000, 1000)    # below ip_local_port_range
+        base = random.randrange(10000, 19000, 1000)    # base+995 stays below free_port's range
         if all(port_free(base + p) for p in PORTS):
             return base
     raise RuntimeError("no free port range")
