@@ -329,6 +329,32 @@ static void parse_opts(int argc, char **argv, struct init_opts *o)
     }
 }
 
+/*
+ * Started as root, services that are not chrooted run as mail_owner and
+ * must be able to reach the instance: say so now, not as a crash later.
+ */
+static void check_reachable(const struct init_opts *o)
+{
+    struct passwd *pw = getpwnam(o->owner);
+    char prefix[PATH_MAX];
+    struct stat st;
+
+    if (geteuid() != 0 || pw == NULL)
+        return;
+    for (const char *p = o->dir; (p = strchr(p + 1, '/')) != NULL || 1; ) {
+        size_t len = p ? (size_t)(p - o->dir) : strlen(o->dir);
+
+        snprintf(prefix, sizeof(prefix), "%.*s", (int)len, o->dir);
+        if (stat(prefix, &st) == 0 && !(st.st_mode & S_IXOTH) && st.st_uid != pw->pw_uid)
+            msg_warn("%s is not searchable by mail_owner %s: services that run "
+                     "unchrooted as %s (lookupd) cannot reach the instance; "
+                     "use a directory outside it, or chmod o+x %s",
+                     prefix, o->owner, o->owner, prefix);
+        if (p == NULL)
+            break;
+    }
+}
+
 int postern_init(int argc, char **argv)
 {
     struct init_opts o = {0};
@@ -354,6 +380,7 @@ int postern_init(int argc, char **argv)
         buf_printf(&path, "%s/%s", o.dir, subdirs[i]);
         make_dir(buf_str(&path), 0755);
     }
+    check_reachable(&o);
     write_main_cf(&o);
     write_master_cf(&o);
     write_users(&o);

@@ -21,7 +21,7 @@
 #include "mem.h"
 #include "proxy_proto.h"
 
-#define PROXY_TIMEOUT 100   /* seconds for one request and its reply */
+#define PROXY_TIMEOUT 20    /* seconds for one request and its reply */
 
 struct proxy_dict {
     struct dict d;

@@ -10,9 +10,11 @@ import os
 import pwd
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -172,8 +174,19 @@ class Instance:
 
 
 @pytest.fixture
-def instance(tmp_path):
-    inst = Instance(tmp_path / "inst", pick_port_base())
+def instance_dir():
+    """A directory every user can traverse: a root-run instance's services
+    run as mail_owner, and pytest's own tmp_path (under a 0700 directory)
+    is out of their reach."""
+    path = tempfile.mkdtemp(prefix="postern-test-", dir="/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def instance(instance_dir):
+    inst = Instance(os.path.join(instance_dir, "inst"), pick_port_base())
     yield inst
     left = inst.stop_everything()
     assert not left, f"processes left running after postern stop: {left}"
