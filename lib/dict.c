@@ -71,9 +71,10 @@ struct dict *dict_open(const char *spec, int flags, const struct config *cfg,
         buf_printf(err, "%s:%s: table type %s cannot be updated", buf_str(&type), name,
                    ops->type);
     } else if ((d = ops->open(name, flags, cfg, err)) != NULL) {
+        /* Messages name the table as the admin wrote it (hash:, btree: included). */
         buf_printf(&full, "%s:%s", buf_str(&type), name);
-        if (d->spec == NULL)
-            d->spec = xstrdup(buf_str(&full));
+        free(d->spec);
+        d->spec = xstrdup(buf_str(&full));
         d->ops = ops;
         d->flags = flags;
     }

@@ -111,7 +111,10 @@ void dict_fold(char *key);
 /* The registry: backend for a type name (after hash/btree aliasing), or NULL. */
 const struct dict_ops *dict_find_type(const char *type);
 
-/* For backends: allocate the common part (size >= sizeof(struct dict)). */
+/*
+ * For backends: allocate the common part (size >= sizeof(struct dict)).
+ * dict_open() replaces spec with the name as the caller wrote it.
+ */
 struct dict *dict_alloc(size_t size, const struct dict_ops *ops, const char *spec,
                         int flags);
 void dict_free_common(struct dict *d);

@@ -615,9 +615,8 @@ static struct dict *dl_open(const char *name, int flags, const struct config *cf
 
     if (ldap_cf_load(name, &cf, err) < 0)
         return NULL;
-    dl = (struct dict_ldap *)dict_alloc(sizeof(*dl), &dict_ldap_ops, "", flags);
-    free(dl->dict.spec);
-    dl->dict.spec = NULL;           /* dict_open() names it "ldap:NAME" */
+    /* dict_open() replaces the name with "ldap:NAME". */
+    dl = (struct dict_ldap *)dict_alloc(sizeof(*dl), &dict_ldap_ops, name, flags);
     dl->cf = cf;
 
     for (char **u = cf.server_urls; *u; u++)

@@ -717,9 +717,6 @@ static struct dict *lmdb_open(const char *name, int flags, const struct config *
         d->maxkey = (size_t)mdb_env_get_maxkeysize(d->env);
         break;
     }
-    /* dict_open() names the table as the caller spelled it (hash:, btree:). */
-    free(d->dict.spec);
-    d->dict.spec = NULL;
     return &d->dict;
 
 fail:
