@@ -163,10 +163,7 @@ mailRoutingAddress: secret@hidden.example.com
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port  # noqa: E402  (random, below the ephemeral range)
 
 
 def can_connect(port):
@@ -654,3 +651,27 @@ def test_postmap_stdin_spans_restart(own_slapd, cfdir):
     assert "alice@mail.example.com" in out
     assert "carol@mail.example.com" in out
     assert "nobody" not in out
+
+
+# ---- proxy:ldap: through lookupd on a running instance ----
+
+@needs_postmap
+def test_proxy_ldap_through_lookupd(slapd, instance):
+    cf = write_cf(instance.dir, slapd.url)
+    dead = write_cf(instance.dir, f"ldap://127.0.0.1:{free_port()}")
+    os.chmod(cf, 0o644)
+    os.chmod(dead, 0o644)
+    instance.postconf("-e", f"proxy_read_maps = ldap:{cf} proxy:ldap:{dead}")
+    instance.postern("start")
+
+    def q(key, table):
+        r = instance.run("postmap", "-c", instance.dir, "-q", key, table, check=False)
+        return r.returncode, r.stdout.strip(), r.stderr
+
+    assert q("Alice@Example.COM", f"proxy:ldap:{cf}")[:2] == (0, "alice@mail.example.com")
+    assert q("nobody@example.com", f"proxy:ldap:{cf}")[:2] == (1, "")
+    assert q("*)(uid=*", f"proxy:ldap:{cf}")[:2] == (1, "")
+    # The server is down: a temporary failure comes back through lookupd.
+    rc, out, err = q("alice@example.com", f"proxy:ldap:{dead}")
+    assert rc not in (0, 1) and out == "" and "LDAP" in err
+    instance.wait_log(r"lookupd\[\d+\]: warning: ldap:\S+: lookup of alice@example.com")
