@@ -135,6 +135,7 @@ static void write_line(int fd, const char *line, size_t len)
     }
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(int priority, const char *label, const char *fmt, va_list ap)
 {
     char text[4096], line[4600], stamp[32];
