@@ -31,7 +31,55 @@ struct regexp_state {
  * x{m,n} costs n copies of x, x+ two, and nesting and chaining multiply. glibc expands these
  * when compiling, so "((a{255}){255}){255}" would take gigabytes.
  */
+static int too_heavy_weight(const char *re, int extended);
+
+/*
+ * Stacked repetition operators ("a?+++", "a*{2}+") mean nothing more than
+ * one of them, and glibc's regcomp() can take memory exponential in their
+ * number: refuse a run of more than two.
+ */
+static int stacked_repeats(const char *re, int extended)
+{
+    int run = 0;
+
+    for (const char *p = re; *p; p++) {
+        int rep;
+
+        if (extended) {
+            if (*p == '\\' && p[1]) {
+                p++;
+                run = 0;
+                continue;
+            }
+            rep = (*p == '*' || *p == '+' || *p == '?');
+            if (*p == '{') {
+                const char *q = p + 1 + strspn(p + 1, "0123456789,");
+
+                if (*q == '}' && q > p + 1) {
+                    rep = 1;
+                    p = q;
+                }
+            }
+        } else {
+            rep = (*p == '*') || (p[0] == '\\' && (p[1] == '+' || p[1] == '?'));
+            if (p[0] == '\\' && p[1])
+                p++;
+        }
+        run = rep ? run + 1 : 0;
+        if (run > 2)
+            return 1;
+    }
+    return 0;
+}
+
 static int too_heavy(const char *re, int extended)
+{
+    if (stacked_repeats(re, extended))
+        return 1;
+    return too_heavy_weight(re, extended);
+}
+
+static int too_heavy_weight(const char *re, int extended)
 {
     /* weight of the current sequence at each group depth, and of its last atom */
     enum { DEPTH = 64 };

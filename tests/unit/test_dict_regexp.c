@@ -157,6 +157,9 @@ static const struct bad_case bad[] = {
     { "\\a\\ x\n", 1, "bad pattern delimiter" },
     { "/((a{100}){100}){100}/ x\n", 1, "too complex" },
     { "/^a+++++++++++++++++++++++++++++++/ x\n", 1, "too complex" },
+    /* Found by the fuzzer: a few stacked operators after "?" made regcomp exhaust memory. */
+    { "/0+2!A?+++++++++++++++/ x\n", 1, "too complex" },
+    { "/a*{2}+/ x\n", 1, "too complex" },
     { "/x/ ok\n/^a\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+\\+/x y\n", 2, "too complex" },
 };
 
