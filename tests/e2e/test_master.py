@@ -16,6 +16,14 @@ def echo_service(port, extra="", chroot="y"):
     return f"127.0.0.1:{port} inet n - {chroot} - - {TESTSVC} {extra}".rstrip()
 
 
+@pytest.fixture
+def instance(instance):
+    """An instance that runs only the services each test adds: these tests
+    are about master, not about the mail programs init enables."""
+    instance.set_master_cf("# test services only\n")
+    return instance
+
+
 def listen_inode(port):
     """Inode of the socket listening on 127.0.0.1:port (from /proc/net/tcp)."""
     want = "0100007F:%04X" % port

@@ -1,0 +1,27 @@
+/*
+ * mail_tool - small pieces shared by sendmail, postdrop, postqueue and
+ * postsuper (and pickup for the qmgr wakeup).
+ */
+#ifndef POSTERN_MAIL_TOOL_H
+#define POSTERN_MAIL_TOOL_H
+
+#include "buf.h"
+#include "maincf.h"
+
+/* main.cf from dir, or the compiled-in defaults when there is none. */
+struct config *tool_load_config(const char *dir);
+/* Print each line of err with msg_error. */
+void tool_error_lines(const struct buf *err);
+/*
+ * The path of a sibling tool: command_directory/NAME if it exists there,
+ * else the directory this program runs from.
+ */
+void tool_path(const struct config *cfg, const char *name, struct buf *out);
+/*
+ * Send request bytes to the queue manager's public socket
+ * (queue_directory/public/qmgr): connect, write, close, never wait for
+ * an answer. 0, or -1 with errno (qmgr not running).
+ */
+int tool_trigger(const char *socket_path, const char *data, size_t len);
+
+#endif
