@@ -37,8 +37,10 @@
  * temporary failure (a table lookup failed: 451 4.3.0, the caller
  * answers 4xx and the client retries) or a permanent rejection (5xx),
  * with the SMTP reply code, the RFC 3463 code and a text the caller can
- * send as is. After a failure the message must be abandoned
- * (cleanup_abort).
+ * send as is. A failure of cleanup_rcpt concerns that recipient only (the
+ * caller refuses that RCPT); any other failure abandons the message: the
+ * caller calls cleanup_free() and queue_file_abort(). cleanup_begin
+ * returns NULL on failure, with *st filled in.
  */
 #ifndef POSTERN_CLEANUP_H
 #define POSTERN_CLEANUP_H
