@@ -730,6 +730,27 @@ static int check_type(struct config *cfg, struct errlist *el, struct entry *e)
 }
 
 /* Split a value into items separated by commas and white space. */
+/*
+ * Length of the list item at p: up to a separator outside braces, so that
+ * "inline:{a=b, c=d}" stays one item, as in Postfix. Unbalanced braces
+ * run to the end of the value.
+ */
+static size_t item_length(const char *p)
+{
+    size_t i = 0;
+    int depth = 0;
+
+    for (; p[i]; i++) {
+        if (p[i] == '{')
+            depth++;
+        else if (p[i] == '}' && depth > 0)
+            depth--;
+        else if (depth == 0 && strchr(LIST_SEP, p[i]))
+            break;
+    }
+    return i;
+}
+
 static char **split_list(const char *value)
 {
     size_t n = 0, cap = 4, len;
@@ -740,7 +761,7 @@ static char **split_list(const char *value)
         p += strspn(p, LIST_SEP);
         if (*p == 0)
             break;
-        len = strcspn(p, LIST_SEP);
+        len = item_length(p);
         if (n + 1 >= cap) {
             cap *= 2;
             v = xreallocarray(v, cap, sizeof(*v));

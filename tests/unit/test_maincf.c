@@ -254,6 +254,29 @@ static void test_typed_getters(void **state)
     config_free(cfg);
 }
 
+/* A table written inline keeps its commas and blanks inside its braces. */
+static void test_list_keeps_braces(void **state)
+{
+    static const char text[] =
+        "virtual_alias_maps = inline:{a=b, c=d}, hash:/x  inline:{ { k = v w } }\n"
+        "mydestination = {unbalanced, x\n";
+    struct buf err = BUF_INIT;
+    struct config *cfg = config_parse("x.cf", text, sizeof(text) - 1, &err);
+    char *const *l;
+
+    assert_non_null(cfg);
+    l = config_list(cfg, "virtual_alias_maps");
+    assert_string_equal(l[0], "inline:{a=b, c=d}");
+    assert_string_equal(l[1], "hash:/x");
+    assert_string_equal(l[2], "inline:{ { k = v w } }");
+    assert_null(l[3]);
+    l = config_list(cfg, "mydestination");
+    assert_string_equal(l[0], "{unbalanced, x");
+    assert_null(l[1]);
+    config_free(cfg);
+    buf_free(&err);
+}
+
 static void test_defaults(void **state)
 {
     struct config *cfg = config_defaults();
@@ -726,6 +749,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_typed_getters),
+        cmocka_unit_test(test_list_keeps_braces),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_dynamic_hostname),
         cmocka_unit_test(test_names_set_and_is_set),
