@@ -322,10 +322,10 @@ static void parse_opts(int argc, char **argv, struct init_opts *o)
     if (strcspn(o->domain, "/ \t\n$,") != strlen(o->domain) || !*o->domain)
         msg_fatal("bad --domain %s", o->domain);
     if (o->hostname == NULL) {
-        struct buf h = BUF_INIT;
+        static char host[300];
 
-        buf_printf(&h, "mail.%s", o->domain);
-        o->hostname = buf_steal(&h);
+        snprintf(host, sizeof(host), "mail.%s", o->domain);
+        o->hostname = host;
     }
 }
 

@@ -92,6 +92,8 @@ struct cleanup_msg;
 /*
  * Start a message that will be written through w (created by the caller
  * with queue_file_create, committed by the caller after cleanup_finish).
+ * env and the strings it points to are used until cleanup_free: they
+ * must live as long as the message.
  */
 struct cleanup_msg *cleanup_begin(struct cleanup *c, struct queue_file_writer *w,
                                   const struct cleanup_envelope *env,
