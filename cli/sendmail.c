@@ -27,9 +27,11 @@
  *   Postfix does: -B TYPE, -h N, -L LABEL, -O opt=val, -X LOG, -e X,
  *   -oX... (other than -oi), -G, -U, -m, -n, -x, -A X.
  *
- * Not supported: -bs (SMTP on stdin: Postfix runs "smtpd -S", which
- * postern's smtpd does not offer yet), -bv, -bd, -bD, -bl, -bt; each
- * fails with EX_UNAVAILABLE (69) and says so.
+ *   -bs         SMTP on standard input and output (sendmail_bs.c); each
+ *               message goes to postdrop like any local submission
+ *
+ * Not supported: -bv, -bd, -bD, -bl, -bt; each fails with
+ * EX_UNAVAILABLE (69) and says so.
  *
  * The message is read line by line: CRLF becomes LF (Postfix's
  * sendmail_fix_line_endings = always), a first line "From " (mbox
@@ -56,8 +58,9 @@
 #include "maincf.h"
 #include "mem.h"
 #include "queue_file.h"
+#include "sendmail_bs.h"
 
-enum mode { MODE_MAIL, MODE_QUEUE, MODE_ALIASES, MODE_FLUSH };
+enum mode { MODE_MAIL, MODE_QUEUE, MODE_ALIASES, MODE_FLUSH, MODE_SMTP };
 
 struct opts {
     enum mode mode;
@@ -186,15 +189,15 @@ static _Noreturn void run_tool(const struct config *cfg, const char *name,
     exit(EX_UNAVAILABLE);
 }
 
-/* Copy stdin to fd as sendmail's rules say (see the top of the file). */
-static int copy_message(FILE *out, int dot_ends)
+/* Copy the message from in to out as sendmail's rules say (see the top of the file). */
+static int copy_message(FILE *in, FILE *out, int dot_ends)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     int first = 1;
 
-    while ((n = getline(&line, &cap, stdin)) > 0) {
+    while ((n = getline(&line, &cap, in)) > 0) {
         int nl = line[n - 1] == '\n';
         size_t len = (size_t)n - (size_t)nl;
 
@@ -218,14 +221,15 @@ static int copy_message(FILE *out, int dot_ends)
         }
     }
     free(line);
-    if (ferror(stdin)) {
-        msg_error("read standard input: %s", strerror(errno));
+    if (ferror(in)) {
+        msg_error("read the message: %s", strerror(errno));
         return -1;
     }
     return 0;
 }
 
-static int submit(const struct config *cfg, const struct opts *o, char **rcpt, size_t nrcpt)
+static int submit(const struct config *cfg, const struct opts *o, char **rcpt, size_t nrcpt,
+                  FILE *in)
 {
     struct buf path = BUF_INIT, notify = BUF_INIT;
     char **args;
@@ -302,7 +306,7 @@ static int submit(const struct config *cfg, const struct opts *o, char **rcpt, s
     signal(SIGPIPE, SIG_IGN);
     if ((out = fdopen(pipefd[1], "w")) == NULL)
         msg_fatal("fdopen: %s", strerror(errno));
-    if (copy_message(out, o->dot_ends) < 0 || fflush(out) == EOF) {
+    if (copy_message(in, out, o->dot_ends) < 0 || fflush(out) == EOF) {
         /* postdrop must not commit a partial message: kill it first. */
         kill(pid, SIGTERM);
         fclose(out);
@@ -323,6 +327,23 @@ static int submit(const struct config *cfg, const struct opts *o, char **rcpt, s
             : WEXITSTATUS(status) == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL;
     msg_error("postdrop was killed by signal %d", WTERMSIG(status));
     return EX_TEMPFAIL;
+}
+
+/* sendmail -bs: each message of the SMTP conversation goes to postdrop. */
+struct bs_ctx {
+    const struct config *cfg;
+    struct opts *o;
+};
+
+static int bs_submit(void *arg, const char *sender, char **rcpt, size_t nrcpt, FILE *msg)
+{
+    struct bs_ctx *ctx = arg;
+    struct opts o = *ctx->o;
+
+    o.sender = sender;
+    o.extract = 0;
+    o.dot_ends = 0;         /* the DATA reader already found the end */
+    return submit(ctx->cfg, &o, rcpt, nrcpt, msg);
 }
 
 /*
@@ -350,6 +371,7 @@ static int takes_value(int ch)
 int main(int argc, char **argv)
 {
     struct opts o;
+    struct bs_ctx bs_ctx;
     struct config *cfg;
     const char *base;
     char **rcpt = NULL;
@@ -430,7 +452,7 @@ int main(int argc, char **argv)
             case 'm': o.mode = MODE_MAIL; break;
             case 'p': o.mode = MODE_QUEUE; break;
             case 'i': o.mode = MODE_ALIASES; break;
-            case 's': unsupported("-bs (SMTP on standard input)");
+            case 's': o.mode = MODE_SMTP; break;
             case 'v': unsupported("-bv (address verification)");
             case 'd': case 'D': case 'l': unsupported("daemon mode (-bd); use postern start");
             default:
@@ -453,6 +475,10 @@ int main(int argc, char **argv)
         run_tool(cfg, "postalias", "newaliases", NULL);
     case MODE_FLUSH:
         run_tool(cfg, "postqueue", "postqueue", "-f");
+    case MODE_SMTP:
+        bs_ctx.cfg = cfg;
+        bs_ctx.o = &o;
+        return sendmail_bs(cfg, bs_submit, &bs_ctx);
     case MODE_MAIL:
         break;
     }
@@ -468,7 +494,7 @@ int main(int argc, char **argv)
 
         o.sender = s;                   /* "<>" becomes "" */
     }
-    rc = submit(cfg, &o, rcpt, nrcpt);
+    rc = submit(cfg, &o, rcpt, nrcpt, stdin);
     for (size_t k = 0; k < nrcpt; k++)
         free(rcpt[k]);
     free(rcpt);

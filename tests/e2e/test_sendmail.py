@@ -66,7 +66,8 @@ def read_queue_file(path):
 def queue_files(inst, queue):
     out = []
     for root, _, files in os.walk(os.path.join(inst.queue, queue)):
-        out += [os.path.join(root, f) for f in files]
+        # tmp.* is a file being written: not in the queue until renamed.
+        out += [os.path.join(root, f) for f in files if not f.startswith("tmp.")]
     return sorted(out)
 
 
@@ -159,7 +160,7 @@ def test_sendmail_dot_ends_input_and_crlf(instance):
 def test_sendmail_usage_errors(instance):
     r = sendmail(instance, input="Subject: x\n\n", check=False)
     assert r.returncode == 64 and "Recipient addresses must be specified" in r.stderr
-    r = sendmail(instance, "-bs", check=False)
+    r = sendmail(instance, "-bv", "a@example.test", check=False)
     assert r.returncode == 69 and "not supported" in r.stderr
     r = sendmail(instance, "-N", "bogus", "a@example.test", input="x\n", check=False)
     assert r.returncode == 64
@@ -223,3 +224,44 @@ def test_sendmail_bi_and_newaliases_mode(instance):
     assert os.path.exists(aliases + ".lmdb")
     r = instance.run("postalias", "-c", instance.dir, "-q", "postmaster", f"hash:{aliases}")
     assert r.stdout.strip() == "root"
+
+
+def test_sendmail_bs_speaks_smtp_on_stdin(instance):
+    # Pipelined, CRLF and LF-only lines mixed, two messages, the null
+    # sender, a dot-stuffed line, errors answered in sequence.
+    dialogue = ("EHLO client.example\r\n"
+                "RCPT TO:<early@example.test>\r\n"
+                "MAIL FROM:<me@example.test>\r\n"
+                "RCPT TO:<a@example.test>\r\n"
+                "RCPT TO:<b@example.test>\r\n"
+                "DATA\r\n"
+                "Subject: one\r\n\r\n..dotted\r\nbody\r\n.\r\n"
+                "MAIL FROM:<>\n"
+                "RCPT TO:<c@example.test>\n"
+                "DATA\n"
+                "Subject: two\n\nlf only\n.\n"
+                "BDAT 10 LAST\r\n"
+                "QUIT\r\n")
+    r = sendmail(instance, "-bs", input=dialogue)
+    codes = [line[:3] for line in r.stdout.splitlines() if line[3:4] == " "]
+    assert codes == ["220", "250", "503", "250", "250", "250", "354", "250",
+                     "250", "250", "354", "250", "502", "221"], r.stdout
+    drops = queue_files(instance, "maildrop")
+    assert len(drops) == 2
+    instance.postern("start")
+    files = wait_for(lambda: len(queue_files(instance, "incoming")) == 2 and
+                     queue_files(instance, "incoming"), timeout=15, what="two queue files")
+    envs = sorted((read_queue_file(f) for f in files), key=lambda e: e["sender"])
+    assert envs[0]["sender"] == "" and [x["address"] for x in envs[0]["rcpt"]] == ["c@example.test"]
+    assert envs[0]["content"].endswith(b"\n\nlf only\n")
+    assert envs[1]["sender"] == "me@example.test"
+    assert sorted(x["address"] for x in envs[1]["rcpt"]) == ["a@example.test", "b@example.test"]
+    assert envs[1]["content"].endswith(b"\n\n.dotted\nbody\n")
+
+
+def test_sendmail_bs_end_of_input_queues_nothing(instance):
+    # The client goes away in the middle of a message: nothing is queued.
+    r = sendmail(instance, "-bs", input="MAIL FROM:<me@example.test>\r\n"
+                                        "RCPT TO:<a@example.test>\r\nDATA\r\npartial\r\n")
+    assert r.returncode == 0 and "354" in r.stdout and "queued" not in r.stdout
+    assert queue_files(instance, "maildrop") == []
