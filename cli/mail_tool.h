@@ -1,6 +1,6 @@
 /*
- * mail_tool - small pieces shared by sendmail, postdrop, postqueue and
- * postsuper (and pickup for the qmgr wakeup).
+ * mail_tool - small pieces shared by the command-line tools (sendmail,
+ * postdrop, postqueue, postsuper, postmap, postalias).
  */
 #ifndef POSTERN_MAIL_TOOL_H
 #define POSTERN_MAIL_TOOL_H

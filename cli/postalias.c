@@ -46,6 +46,7 @@
 #include "confdir.h"
 #include "dict.h"
 #include "log.h"
+#include "mail_tool.h"
 #include "maincf.h"
 #include "mem.h"
 
@@ -69,20 +70,6 @@ static void exit_two(void)
     exit(2);
 }
 
-/* Print each line of err with msg_error. */
-static void error_lines(const struct buf *err)
-{
-    const char *p = buf_str(err);
-    size_t n;
-
-    while (*p) {
-        n = strcspn(p, "\n");
-        if (n)
-            msg_error("%.*s", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
-}
-
 /* The name part of "type:name" (as dict_open() splits it). */
 static const char *spec_name(const char *spec)
 {
@@ -101,7 +88,7 @@ static struct dict *open_or_die(const char *spec, int flags, const struct config
 
     if (d == NULL) {
         if (strchr(buf_str(&err), '\n') != NULL) {
-            error_lines(&err);
+            tool_error_lines(&err);
             msg_fatal("%s: cannot open table", spec);
         }
         msg_fatal("%s", buf_str(&err));
@@ -172,7 +159,7 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
     buf_free(&b.why);
     if (errors > 0) {
         dict_close(b.dict);             /* discards the new table */
-        error_lines(&err);
+        tool_error_lines(&err);
         msg_fatal("%s: %d error%s; %s not changed", b.source, errors,
                   errors == 1 ? "" : "s", spec);
     }
@@ -298,28 +285,10 @@ static int dump(char **specs, int count, int flags, const struct config *cfg)
 
 /* ----------------------------------------------------------------- main */
 
-/* main.cf from dir, or the compiled-in defaults when there is none. */
-static struct config *load_config(const char *dir)
-{
-    struct buf path = BUF_INIT, err = BUF_INIT;
-    struct config *cfg;
-
-    buf_printf(&path, "%s/main.cf", dir);
-    if (access(buf_str(&path), F_OK) < 0 && errno == ENOENT) {
-        cfg = config_defaults();
-    } else if ((cfg = config_load(dir, &err)) == NULL) {
-        error_lines(&err);
-        msg_fatal("%s has errors", buf_str(&path));
-    }
-    buf_free(&path);
-    buf_free(&err);
-    return cfg;
-}
-
 /* newaliases: rebuild every table in alias_database. */
 static int newaliases(const char *opt_dir)
 {
-    struct config *cfg = load_config(confdir_resolve(opt_dir));
+    struct config *cfg = tool_load_config(confdir_resolve(opt_dir));
     char *const *tables = config_list(cfg, "alias_database");
 
     for (char *const *p = tables; *p; p++)
@@ -372,7 +341,7 @@ int main(int argc, char **argv)
         usage();
     if (query_key || dump_mode)
         log_set_fatal_hook(exit_two);
-    cfg = load_config(confdir_resolve(opt_dir));
+    cfg = tool_load_config(confdir_resolve(opt_dir));
     if (query_key) {
         status = query(query_key, argv + optind, argc - optind, flags, cfg);
     } else if (dump_mode) {

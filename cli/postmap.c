@@ -45,6 +45,7 @@
 #include "confdir.h"
 #include "dict.h"
 #include "log.h"
+#include "mail_tool.h"
 #include "maincf.h"
 #include "mem.h"
 #include "table_source.h"
@@ -63,20 +64,6 @@ static void exit_two(void)
 {
     (void)fflush(stdout);
     exit(2);
-}
-
-/* Print each line of err with msg_error. */
-static void error_lines(const struct buf *err)
-{
-    const char *p = buf_str(err);
-    size_t n;
-
-    while (*p) {
-        n = strcspn(p, "\n");
-        if (n)
-            msg_error("%.*s", (int)n, p);
-        p += n + (p[n] == '\n');
-    }
 }
 
 /* The name part of "type:name" (as dict_open() splits it). */
@@ -98,7 +85,7 @@ static struct dict *open_or_die(const char *spec, int flags, const struct config
 
     if (d == NULL) {
         if (strchr(buf_str(&err), '\n') != NULL) {
-            error_lines(&err);
+            tool_error_lines(&err);
             msg_fatal("%s: cannot open table", spec);
         }
         msg_fatal("%s", buf_str(&err));
@@ -182,7 +169,7 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
     buf_free(&b.why);
     if (errors > 0) {
         dict_close(b.dict);             /* discards the new table */
-        error_lines(&err);
+        tool_error_lines(&err);
         msg_fatal("%s: %d error%s; %s not changed", b.source, errors,
                   errors == 1 ? "" : "s", spec);
     }
@@ -400,7 +387,7 @@ static void incremental(char **specs, int count, int flags, const struct config 
     if (errors > 0) {
         for (int i = 0; i < count; i++)
             dict_close(in.tables[i]);   /* discards the changes */
-        error_lines(&err);
+        tool_error_lines(&err);
         msg_fatal("stdin: %d error%s; no table changed", errors, errors == 1 ? "" : "s");
     }
     for (int i = 0; i < count; i++) {
@@ -416,24 +403,6 @@ static void incremental(char **specs, int count, int flags, const struct config 
 }
 
 /* ----------------------------------------------------------------- main */
-
-/* main.cf from dir, or the compiled-in defaults when there is none. */
-static struct config *load_config(const char *dir)
-{
-    struct buf path = BUF_INIT, err = BUF_INIT;
-    struct config *cfg;
-
-    buf_printf(&path, "%s/main.cf", dir);
-    if (access(buf_str(&path), F_OK) < 0 && errno == ENOENT) {
-        cfg = config_defaults();
-    } else if ((cfg = config_load(dir, &err)) == NULL) {
-        error_lines(&err);
-        msg_fatal("%s has errors", buf_str(&path));
-    }
-    buf_free(&path);
-    buf_free(&err);
-    return cfg;
-}
 
 int main(int argc, char **argv)
 {
@@ -466,7 +435,7 @@ int main(int argc, char **argv)
         usage();
     if (!(flags & (DICT_FLAG_DUP_REPLACE | DICT_FLAG_DUP_IGNORE)))
         flags |= DICT_FLAG_DUP_WARN;
-    cfg = load_config(confdir_resolve(opt_dir));
+    cfg = tool_load_config(confdir_resolve(opt_dir));
     argv += optind;
     argc -= optind;
     if (query_key || delete_key || dump_mode)
