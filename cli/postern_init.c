@@ -62,12 +62,12 @@ static const struct {
     {587, "submission", "inet  n       -       y       -       -",
      "smtpd -o syslog_name=postern/submission", "message submission"},
     {465, "smtps", "inet  n       -       y       -       -",
-     "smtpd -o syslog_name=postern/smtps", "SMTP over TLS"},
+     "smtpd -o syslog_name=postern/smtps", "SMTP over TLS (when TLS arrives)"},
     {24, "lmtp", "inet  n       -       y       -       -", "lmtpd", "LMTP server"},
     {110, "pop3", "inet  n       -       y       -       -", "pop3d", "POP3"},
-    {995, "pop3s", "inet  n       -       y       -       -", "pop3d", "POP3 over TLS"},
+    {995, "pop3s", "inet  n       -       y       -       -", "pop3d", "POP3 over TLS (when TLS arrives)"},
     {143, "imap", "inet  n       -       y       -       -", "imapd", "IMAP"},
-    {993, "imaps", "inet  n       -       y       -       -", "imapd", "IMAP over TLS"},
+    {993, "imaps", "inet  n       -       y       -       -", "imapd", "IMAP over TLS (when TLS arrives)"},
     {0, "pickup", "unix  n       -       y       60      1", "pickup", "maildrop/ to the queue"},
     {0, "qmgr", "unix  n       -       y       300     1", "qmgr", "queue manager"},
     {0, "bounce", "unix  -       -       y       -       0", "bounce", "delivery status notifications"},
@@ -193,8 +193,10 @@ static void write_master_cf(const struct init_opts *o)
         sscanf(services[i].command, "%63s", cmd);
         buf_reset(&prog);
         buf_printf(&prog, "%s/%s", o->libexec, cmd);
+        /* Implicit-TLS ports stay off until TLS exists: plain text there would mislead. */
         buf_printf(&text, "# %s\n%s%-15s %s %s\n", services[i].comment,
-                   access(buf_str(&prog), X_OK) == 0 ? "" : "#",
+                   access(buf_str(&prog), X_OK) == 0
+                   && strstr(services[i].comment, "when TLS arrives") == NULL ? "" : "#",
                    buf_str(&name), services[i].cols, services[i].command);
     }
     buf_printf(&path, "%s/master.cf", o->dir);
