@@ -47,10 +47,10 @@
 #include "dict.h"
 #include "log.h"
 #include "mail_tool.h"
+#include "table_query.h"
 #include "maincf.h"
 #include "mem.h"
 
-#define MAX_KEY_LINE    (1024 * 1024)       /* -q - lines */
 #define SENTINEL        "@"                 /* the "@" = "@" entry */
 
 static int newaliases_mode;
@@ -79,22 +79,6 @@ static const char *spec_name(const char *spec)
                                  == (size_t)(colon - spec))
         return colon + 1;
     return spec;
-}
-
-static struct dict *open_or_die(const char *spec, int flags, const struct config *cfg)
-{
-    struct buf err = BUF_INIT;
-    struct dict *d = dict_open(spec, flags, cfg, &err);
-
-    if (d == NULL) {
-        if (strchr(buf_str(&err), '\n') != NULL) {
-            tool_error_lines(&err);
-            msg_fatal("%s: cannot open table", spec);
-        }
-        msg_fatal("%s", buf_str(&err));
-    }
-    buf_free(&err);
-    return d;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -142,7 +126,7 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
         msg_fatal("open %s: %s", b.source, strerror(errno));
     if (!keep_perms)
         saved = umask(022 | (~st.st_mode & 077));
-    b.dict = open_or_die(spec, flags | DICT_FLAG_CREATE, cfg);
+    b.dict = table_open_or_die(spec, flags | DICT_FLAG_CREATE, cfg);
     if (!keep_perms)
         (void)umask(saved);
     b.err = &err;
@@ -172,87 +156,6 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
     buf_free(&why);
 }
 
-/* ---------------------------------------------------------------- query */
-
-/* Read one line of standard input: 1 a line, 0 end, -1 too long (skipped). */
-static int read_key_line(struct buf *line)
-{
-    int c, too_long = 0;
-
-    buf_reset(line);
-    while ((c = getchar()) != EOF && c != '\n')
-        if (!too_long && buf_putc(line, c) < 0)
-            too_long = 1;
-    if (c == EOF && line->len == 0 && !too_long)
-        return 0;
-    if (too_long)
-        return -1;
-    if (line->len > 0 && line->data[line->len - 1] == '\r')
-        buf_truncate(line, line->len - 1);
-    return 1;
-}
-
-static int query_one(struct dict **tables, int count, const char *key, int with_key,
-                     struct buf *value)
-{
-    struct buf why = BUF_INIT;
-    int rc = DICT_NOTFOUND;
-
-    for (int i = 0; i < count; i++) {
-        buf_reset(&why);
-        rc = dict_lookup(tables[i], key, value, &why);
-        if (rc == DICT_FOUND) {
-            if (with_key)
-                printf("%s:\t%s\n", key, buf_str(value));
-            else
-                printf("%s\n", buf_str(value));
-            break;
-        }
-        if (rc == DICT_TEMPFAIL) {
-            msg_warn("%s: lookup of \"%s\" failed: %s", tables[i]->spec, key,
-                     why.len ? buf_str(&why) : "temporary failure");
-            break;
-        }
-    }
-    buf_free(&why);
-    return rc;
-}
-
-/* postalias -q: exit 0 found, 1 not found, 2 error. */
-static int query(const char *key, char **specs, int count, int flags, const struct config *cfg)
-{
-    struct dict **tables = xcalloc((size_t)count, sizeof(*tables));
-    struct buf value = BUF_INIT, line;
-    int rc, found = 0, failed = 0, r;
-
-    for (int i = 0; i < count; i++)
-        tables[i] = open_or_die(specs[i], flags, cfg);
-    if (strcmp(key, "-") != 0) {
-        rc = query_one(tables, count, key, 0, &value);
-        found = rc == DICT_FOUND;
-        failed = rc == DICT_TEMPFAIL;
-    } else {
-        buf_init(&line, MAX_KEY_LINE);
-        while ((r = read_key_line(&line)) != 0) {
-            if (r < 0) {
-                msg_warn("standard input: key longer than %d bytes; skipped", MAX_KEY_LINE);
-                continue;
-            }
-            if (line.len == 0)
-                continue;
-            rc = query_one(tables, count, buf_str(&line), 1, &value);
-            found |= rc == DICT_FOUND;
-            failed |= rc == DICT_TEMPFAIL;
-        }
-        buf_free(&line);
-    }
-    for (int i = 0; i < count; i++)
-        dict_close(tables[i]);
-    free(tables);
-    buf_free(&value);
-    return failed ? 2 : found ? 0 : 1;
-}
-
 /* ----------------------------------------------------------------- dump */
 
 static int print_entry(const char *key, const char *value, void *arg)
@@ -270,7 +173,7 @@ static int dump(char **specs, int count, int flags, const struct config *cfg)
     int status = 0;
 
     for (int i = 0; i < count; i++) {
-        struct dict *d = open_or_die(specs[i], flags, cfg);
+        struct dict *d = table_open_or_die(specs[i], flags, cfg);
 
         buf_reset(&why);
         if (dict_iterate(d, print_entry, NULL, &why) < 0) {
@@ -343,7 +246,7 @@ int main(int argc, char **argv)
         log_set_fatal_hook(exit_two);
     cfg = tool_load_config(confdir_resolve(opt_dir));
     if (query_key) {
-        status = query(query_key, argv + optind, argc - optind, flags, cfg);
+        status = table_query(query_key, argv + optind, argc - optind, flags, cfg, ":\t");
     } else if (dump_mode) {
         status = dump(argv + optind, argc - optind, flags, cfg);
     } else {

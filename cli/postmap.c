@@ -46,12 +46,12 @@
 #include "dict.h"
 #include "log.h"
 #include "mail_tool.h"
+#include "table_query.h"
 #include "maincf.h"
 #include "mem.h"
 #include "table_source.h"
 
 #define MAX_STDIN       (1024UL * 1024UL * 1024UL)  /* -i input */
-#define MAX_KEY_LINE    (1024 * 1024)               /* -q - and -d - lines */
 
 static _Noreturn void usage(void)
 {
@@ -75,45 +75,6 @@ static const char *spec_name(const char *spec)
                                  == (size_t)(colon - spec))
         return colon + 1;
     return spec;
-}
-
-/* Open a table or give up (with exit 2 in query modes, see exit_two). */
-static struct dict *open_or_die(const char *spec, int flags, const struct config *cfg)
-{
-    struct buf err = BUF_INIT;
-    struct dict *d = dict_open(spec, flags, cfg, &err);
-
-    if (d == NULL) {
-        if (strchr(buf_str(&err), '\n') != NULL) {
-            tool_error_lines(&err);
-            msg_fatal("%s: cannot open table", spec);
-        }
-        msg_fatal("%s", buf_str(&err));
-    }
-    buf_free(&err);
-    return d;
-}
-
-/*
- * Read one line of standard input into line (without the newline or a
- * trailing CR). 1: a line; 0: end of input; -1: a line over the limit
- * (skipped).
- */
-static int read_key_line(struct buf *line)
-{
-    int c, too_long = 0;
-
-    buf_reset(line);
-    while ((c = getchar()) != EOF && c != '\n')
-        if (!too_long && buf_putc(line, c) < 0)
-            too_long = 1;
-    if (c == EOF && line->len == 0 && !too_long)
-        return 0;
-    if (too_long)
-        return -1;
-    if (line->len > 0 && line->data[line->len - 1] == '\r')
-        buf_truncate(line, line->len - 1);
-    return 1;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -159,7 +120,7 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
         msg_fatal("open %s: %s", b.source, strerror(errno));
     if (!keep_perms)
         saved = umask(022 | (~st.st_mode & 077));
-    b.dict = open_or_die(spec, flags | DICT_FLAG_CREATE, cfg);
+    b.dict = table_open_or_die(spec, flags | DICT_FLAG_CREATE, cfg);
     if (!keep_perms)
         (void)umask(saved);
     b.err = &err;
@@ -184,68 +145,6 @@ static void build_table(const char *spec, int flags, int keep_perms, const struc
 
 /* ---------------------------------------------------------------- query */
 
-/* Look key up in each table in turn; print per mode. Returns a dict status. */
-static int query_one(struct dict **tables, int count, const char *key, int with_key,
-                     struct buf *value)
-{
-    struct buf why = BUF_INIT;
-    int rc = DICT_NOTFOUND;
-
-    for (int i = 0; i < count; i++) {
-        buf_reset(&why);
-        rc = dict_lookup(tables[i], key, value, &why);
-        if (rc == DICT_FOUND) {
-            if (with_key)
-                printf("%s\t%s\n", key, buf_str(value));
-            else
-                printf("%s\n", buf_str(value));
-            break;
-        }
-        if (rc == DICT_TEMPFAIL) {
-            msg_warn("%s: lookup of \"%s\" failed: %s", tables[i]->spec, key,
-                     why.len ? buf_str(&why) : "temporary failure");
-            break;
-        }
-    }
-    buf_free(&why);
-    return rc;
-}
-
-/* postmap -q: exit 0 found, 1 not found, 2 error. */
-static int query(const char *key, char **specs, int count, int flags, const struct config *cfg)
-{
-    struct dict **tables = xcalloc((size_t)count, sizeof(*tables));
-    struct buf value = BUF_INIT, line;
-    int rc, found = 0, failed = 0, r;
-
-    for (int i = 0; i < count; i++)
-        tables[i] = open_or_die(specs[i], flags, cfg);
-    if (strcmp(key, "-") != 0) {
-        rc = query_one(tables, count, key, 0, &value);
-        found = rc == DICT_FOUND;
-        failed = rc == DICT_TEMPFAIL;
-    } else {
-        buf_init(&line, MAX_KEY_LINE);
-        while ((r = read_key_line(&line)) != 0) {
-            if (r < 0) {
-                msg_warn("standard input: key longer than %d bytes; skipped", MAX_KEY_LINE);
-                continue;
-            }
-            if (line.len == 0)
-                continue;
-            rc = query_one(tables, count, buf_str(&line), 1, &value);
-            found |= rc == DICT_FOUND;
-            failed |= rc == DICT_TEMPFAIL;
-        }
-        buf_free(&line);
-    }
-    for (int i = 0; i < count; i++)
-        dict_close(tables[i]);
-    free(tables);
-    buf_free(&value);
-    return failed ? 2 : found ? 0 : 1;
-}
-
 /* ----------------------------------------------------------------- dump */
 
 static int print_entry(const char *key, const char *value, void *arg)
@@ -261,7 +160,7 @@ static int dump(char **specs, int count, int flags, const struct config *cfg)
     int status = 0;
 
     for (int i = 0; i < count; i++) {
-        struct dict *d = open_or_die(specs[i], flags, cfg);
+        struct dict *d = table_open_or_die(specs[i], flags, cfg);
 
         buf_reset(&why);
         if (dict_iterate(d, print_entry, NULL, &why) < 0) {
@@ -304,12 +203,12 @@ static int delete(const char *key, char **specs, int count, int flags,
     int found = 0, failed = 0, r;
 
     for (int i = 0; i < count; i++)
-        tables[i] = open_or_die(specs[i], flags | DICT_FLAG_WRITE, cfg);
+        tables[i] = table_open_or_die(specs[i], flags | DICT_FLAG_WRITE, cfg);
     if (strcmp(key, "-") != 0) {
         delete_one(tables, count, key, &found, &failed);
     } else {
-        buf_init(&line, MAX_KEY_LINE);
-        while ((r = read_key_line(&line)) != 0)
+        buf_init(&line, TABLE_MAX_KEY_LINE);
+        while ((r = table_read_key_line(&line)) != 0)
             if (r > 0 && line.len > 0)
                 delete_one(tables, count, buf_str(&line), &found, &failed);
         buf_free(&line);
@@ -381,7 +280,7 @@ static void incremental(char **specs, int count, int flags, const struct config 
     if (ferror(stdin))
         msg_fatal("read standard input: %s", strerror(errno));
     for (int i = 0; i < count; i++)
-        in.tables[i] = open_or_die(specs[i], flags | DICT_FLAG_WRITE, cfg);
+        in.tables[i] = table_open_or_die(specs[i], flags | DICT_FLAG_WRITE, cfg);
     errors = table_source_parse("stdin", text.data ? text.data : "", text.len, incr_entry,
                                 &in, &err) + in.errors;
     if (errors > 0) {
@@ -441,7 +340,7 @@ int main(int argc, char **argv)
     if (query_key || delete_key || dump_mode)
         log_set_fatal_hook(exit_two);
     if (query_key)
-        status = query(query_key, argv, argc, flags, cfg);
+        status = table_query(query_key, argv, argc, flags, cfg, "\t");
     else if (delete_key)
         status = delete(delete_key, argv, argc, flags, cfg);
     else if (dump_mode)
