@@ -35,6 +35,21 @@ def listen_inode(port):
     return None
 
 
+def holds_socket(pid, inode):
+    """Does process pid have the socket with this inode open?"""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def log_times(instance, pattern):
     """Seconds of the day of each log line matching pattern."""
     out = []
@@ -257,8 +272,12 @@ def test_maxproc_holds_across_reload(instance):
     instance.add_service(f"127.0.0.1:{port} inet n - n - 1 {TESTSVC}")
     instance.postern("start")
     old, info = greet(port)
+    inode = listen_inode(port)
     instance.postern("reload")
     instance.wait_log(r"reload -- version")
+    # The old process has let go of the listening socket (it retired);
+    # a client that came in before that may rightly still be its.
+    wait_for(lambda: not holds_socket(info["pid"], inode), what="old process to retire")
     waiting = connect(port)
     waiting.settimeout(1.5)
     with pytest.raises(socket.timeout):
