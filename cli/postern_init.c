@@ -73,6 +73,8 @@ static const struct {
     {0, "bounce", "unix  -       -       y       -       0", "bounce", "delivery status notifications"},
     {0, "defer", "unix  -       -       y       -       0", "bounce", "delay notifications"},
     {0, "smtp", "unix  -       -       y       -       -", "smtp", "outbound SMTP"},
+    {0, "relay", "unix  -       -       y       -       -",
+     "smtp -o syslog_name=postern/relay", "outbound SMTP for relay_domains"},
     {0, "lmtp", "unix  -       -       y       -       -", "smtp", "outbound LMTP"},
     {0, "local", "unix  -       n       n       -       -", "local", "local delivery"},
     {0, "virtual", "unix  -       n       n       -       -", "virtual", "virtual mailboxes"},

@@ -167,10 +167,16 @@ static void on_listen_ready(int lfd, void *unused)
         return;
     }
     d.use_count++;
-    if (d.svc->on_trigger)
+    if (d.svc->on_trigger) {
         read_trigger(fd);
-    else
+    } else if (d.svc->one_at_a_time) {
+        report_status(MASTER_STAT_TAKEN);
         d.svc->on_connection(fd, d.cfg, d.loop);
+        if (!d.retiring && !(d.max_use > 0 && d.use_count >= d.max_use))
+            report_status(MASTER_STAT_AVAIL);
+    } else {
+        d.svc->on_connection(fd, d.cfg, d.loop);
+    }
     if (d.max_use > 0 && d.use_count >= d.max_use)
         retire("max_use reached");
     else if (d.sessions == 0)

@@ -44,6 +44,12 @@ struct daemon_service {
     /* Retiring: stop starting new work (optional). */
     void (*on_retire)(void);
     int no_idle_exit;               /* never exit for max_idle (qmgr) */
+    /*
+     * on_connection serves the whole client before it returns (delivery
+     * agents): the process tells master it is busy (TAKEN) for that time
+     * and available again after, so master starts more processes.
+     */
+    int one_at_a_time;
 };
 
 /* Run the service; never returns. */

@@ -597,7 +597,9 @@ static int expand_entry(struct xctx *x, struct entry *e)
         r = dynamic_default(x, e);
     depth = e->depth;
     buf_init(&out, MAINCF_MAX_VALUE);
-    if (r == 0)
+    if (r == 0 && e->def && (e->def->flags & PARAM_RAW))
+        buf_append(&out, e->raw, strlen(e->raw));
+    else if (r == 0)
         r = expand_text(x, e->raw, strlen(e->raw), &out, &depth, 0);
     if (r == 0 && depth > MAINCF_MAX_DEPTH) {
         xerr(x, "expansion nested more than %d levels deep", MAINCF_MAX_DEPTH);
@@ -999,6 +1001,31 @@ static int refs_has(const struct refs *r, const char *name)
     return r->n && bsearch(&name, r->v, r->n, sizeof(*r->v), cmp_strp) != NULL;
 }
 
+/*
+ * Per-transport settings that Postfix derives from a master.cf service
+ * name (smtp_destination_concurrency_limit, relay_destination_recipient_limit
+ * ...): any "NAME_SUFFIX" with one of these suffixes is accepted as a
+ * user-defined parameter; qmgr checks its value when it reads it.
+ */
+static int transport_param(const char *name)
+{
+    static const char *const suffix[] = {
+        "_destination_concurrency_limit", "_destination_recipient_limit",
+        "_initial_destination_concurrency",
+        "_destination_concurrency_failed_cohort_limit",
+        "_destination_rate_delay", "_time_limit",
+    };
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        size_t k = strlen(suffix[i]);
+
+        if (n > k && strcmp(name + n - k, suffix[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Free a reference set. */
 static void refs_free(struct refs *r)
 {
@@ -1131,7 +1158,7 @@ static void apply_settings(struct config *cfg, const struct settings *s,
         if ((e = bsearch(st->name, cfg->ents, param_count, sizeof(*cfg->ents),
                          cmp_entry_key)) != NULL) {
             entry_set(e, st, i);
-        } else if (refs_has(refs, st->name)) {
+        } else if (refs_has(refs, st->name) || transport_param(st->name)) {
             e = &cfg->ents[cfg->count++];
             e->name = xstrdup(st->name);
             e->raw = xstrdup("");

@@ -23,6 +23,12 @@ enum param_type {
 };
 
 #define PARAM_DYNAMIC 0x1   /* default computed at run time */
+/*
+ * Not $-expanded by main.cf: the value names per-delivery variables
+ * ($user, $home, $extension, ${name?text} ...) that the program using
+ * it expands itself (forward_path, mailbox_command, luser_relay).
+ */
+#define PARAM_RAW     0x2
 
 struct param_def {
     const char *name;

@@ -29,6 +29,7 @@ static const struct {
     {"corrupt", 0700, OWN_MAIL},
     {"bounce", 0700, OWN_MAIL},
     {"defer", 0700, OWN_MAIL},
+    {"trace", 0700, OWN_MAIL},
 };
 
 #define TREE_SIZE (sizeof(tree) / sizeof(tree[0]))
