@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,6 +157,12 @@ static void write_main_cf(const struct init_opts *o)
         "inet_protocols = ipv4\n"
         "mynetworks = 127.0.0.0/8\n"
         "\n"
+        "# Local delivery (mydestination) stays inside the instance: its own\n"
+        "# aliases (edit, then `newaliases -c %s`) and its own mbox spool.\n"
+        "alias_maps = lmdb:%s/aliases\n"
+        "alias_database = lmdb:%s/aliases\n"
+        "mail_spool_directory = %s/spool\n"
+        "\n"
         "# The demo domain is a virtual mailbox domain; its users are in\n"
         "# vmailbox (mailboxes) and passwd (passwords, Dovecot passwd-file format).\n"
         "virtual_mailbox_domains = %s\n"
@@ -164,7 +171,7 @@ static void write_main_cf(const struct init_opts *o)
         "virtual_uid_maps = static:%ld\n"
         "virtual_gid_maps = static:%ld\n",
         stamp, o->dir, o->dir, o->libexec, o->bindir, o->dir, o->owner, o->group,
-        o->hostname, o->domain, o->domain, o->dir, o->dir,
+        o->hostname, o->domain, o->dir, o->dir, o->dir, o->dir, o->domain, o->dir, o->dir,
         (long)o->vuid, (long)o->vgid);
     buf_printf(&path, "%s/main.cf", o->dir);
     write_file(buf_str(&path), buf_str(&text), 0644);
@@ -252,6 +259,61 @@ static void write_users(const struct init_opts *o)
     buf_free(&passwd);
     buf_free(&path);
     buf_free(&user);
+}
+
+/*
+ * The instance's own aliases(5) file, compiled with this build's postalias
+ * into lmdb:DIR/aliases: postmaster and MAILER-DAEMON reach the first
+ * --user mailbox, else the invoking user (root's mbox is DIR/spool/root).
+ */
+static void write_aliases(const struct init_opts *o)
+{
+    struct buf text = BUF_INIT, path = BUF_INIT, prog = BUF_INIT, who = BUF_INIT;
+    pid_t pid;
+    int status;
+
+    if (o->nusers > 0) {
+        buf_append(&who, o->users[0], strcspn(o->users[0], ":@"));
+        buf_printf(&who, "@%s", o->domain);
+    } else {
+        buf_puts(&who, geteuid() == 0 ? "root" : o->owner);
+    }
+    buf_printf(&text,
+        "# Aliases of this postern instance, aliases(5) format. After a change\n"
+        "# run: %s/newaliases -c %s\n"
+        "postmaster: %s\n"
+        "MAILER-DAEMON: postmaster\n"
+        "abuse: postmaster\n"
+        "hostmaster: postmaster\n"
+        "webmaster: postmaster\n",
+        o->bindir, o->dir, buf_str(&who));
+    buf_printf(&path, "%s/aliases", o->dir);
+    write_file(buf_str(&path), buf_str(&text), 0644);
+    buf_printf(&prog, "%s/postalias", o->bindir);
+    if ((pid = fork()) < 0)
+        msg_fatal("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execl(buf_str(&prog), "postalias", "-c", o->dir, buf_str(&path), (char *)NULL);
+        msg_fatal("exec %s: %s", buf_str(&prog), strerror(errno));
+    }
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        msg_fatal("%s -c %s %s failed", buf_str(&prog), o->dir, buf_str(&path));
+    buf_free(&text);
+    buf_free(&path);
+    buf_free(&prog);
+    buf_free(&who);
+}
+
+/* mail_spool_directory: world-writable and sticky, like /var/mail. */
+static void make_spool(const struct init_opts *o)
+{
+    struct buf path = BUF_INIT;
+
+    buf_printf(&path, "%s/spool", o->dir);
+    make_dir(buf_str(&path), 01777);
+    if (chmod(buf_str(&path), 01777) < 0)
+        msg_fatal("chmod %s: %s", buf_str(&path), strerror(errno));
+    buf_free(&path);
 }
 
 /* Who the instance runs as: the invoking user, or mail_owner postern for root. */
@@ -388,6 +450,8 @@ int postern_init(int argc, char **argv)
     write_main_cf(&o);
     write_master_cf(&o);
     write_users(&o);
+    make_spool(&o);
+    write_aliases(&o);
 
     /* Read back what we wrote: init never leaves an instance that does not load. */
     if ((cfg = config_load(o.dir, &err)) == NULL)

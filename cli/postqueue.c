@@ -26,7 +26,8 @@
  * shown: qmgr, which will write them, does not exist yet. -f and -i
  * write a request to public/qmgr ("FA": flush dead sites + scan all; for
  * -i the message's deferred file is first made due by setting its time
- * to now, then "A"); when qmgr is not running postqueue fails with
+ * (qmgr's retry time) to now, then "D": scan deferred/ for what is due);
+ * when qmgr is not running postqueue fails with
  * "mail system is down" (exit 69) as Postfix does.
  */
 #include <errno.h>
@@ -257,7 +258,7 @@ int main(int argc, char **argv)
         if (utimensat(AT_FDCWD, f.path, NULL, AT_SYMLINK_NOFOLLOW) < 0 && msg_verbose)
             msg_info("%s: set time: %s", f.path, strerror(errno));
         free(f.path);
-        if (tool_trigger(QMGR_SOCKET, "A", 1) < 0) {
+        if (tool_trigger(QMGR_SOCKET, "D", 1) < 0) {
             msg_error("Cannot flush mail queue - mail system is down");
             exit(EX_UNAVAILABLE);
         }

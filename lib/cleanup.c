@@ -180,6 +180,7 @@ struct cleanup *cleanup_open(const struct config *cfg, struct buf *err)
     c->virt_recur_limit = config_int(cfg, "virtual_alias_recursion_limit");
     c->virt_expan_limit = config_int(cfg, "virtual_alias_expansion_limit");
     c->hopcount_limit = config_int(cfg, "hopcount_limit");
+    c->delay_warning_time = config_time(cfg, "delay_warning_time");
     c->header_limit = (size_t)config_int(cfg, "header_size_limit");
 
     /* Our domains: $myorigin and the literal names in $mydestination. */
@@ -287,6 +288,9 @@ struct cleanup_msg *cleanup_begin(struct cleanup *c, struct queue_file_writer *w
     if (!bad) {
         int r = queue_file_put_sender(w, m->sender);
 
+        /* The W record: when qmgr asks bounce for a delay warning. */
+        if (c->delay_warning_time > 0)
+            r |= queue_file_put_warn_time(w, m->arrival.tv_sec + c->delay_warning_time);
         if (env->envid && *env->envid)
             r |= queue_file_put_envid(w, env->envid);
         if (env->ret == QF_RET_FULL || env->ret == QF_RET_HDRS)

@@ -49,6 +49,7 @@ struct cleanup {
     unsigned masq_classes, propagate;
     int append_at_myorigin, append_dot_mydomain;
     long virt_recur_limit, virt_expan_limit, hopcount_limit;
+    long delay_warning_time;        /* seconds; 0: no delay warnings */
     size_t header_limit;
     struct cleanup_maps canon, send_canon, rcpt_canon, virtual;
 };

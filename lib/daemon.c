@@ -231,7 +231,8 @@ static void parse_args(int argc, char **argv)
     }
     free(overrides);
     d.max_idle = config_time(d.cfg, "max_idle");
-    d.max_use = config_int(d.cfg, "max_use");
+    /* A long-running service (qmgr) is not retired for max_use either. */
+    d.max_use = d.svc->no_idle_exit ? 0 : config_int(d.cfg, "max_use");
     buf_free(&err);
 }
 

@@ -43,7 +43,7 @@ struct daemon_service {
                        struct evloop *loop);
     /* Retiring: stop starting new work (optional). */
     void (*on_retire)(void);
-    int no_idle_exit;               /* never exit for max_idle (qmgr) */
+    int no_idle_exit;               /* never exit for max_idle or max_use (qmgr) */
     /*
      * on_connection serves the whole client before it returns (delivery
      * agents): the process tells master it is busy (TAKEN) for that time

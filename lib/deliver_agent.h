@@ -124,7 +124,8 @@ void deliver_defer_rest(struct delivery_request *req, const char *relay,
 /*
  * For tests and tools: handle one request on an already connected fd,
  * exactly as the skeleton does (steps 1-3), with the current directory as
- * queue_directory. Returns 0 when a reply was sent.
+ * queue_directory. Returns 0 when a reply was sent. fd is left open
+ * (the caller closes it).
  */
 int deliver_agent_serve_fd(int fd, const struct config *cfg,
                            const struct deliver_agent *agent);

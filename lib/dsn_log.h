@@ -25,9 +25,12 @@
  *   time=SEC                                          when it happened
  *
  * An append is one write() of one whole frame with O_APPEND followed by
- * fsync (so a crash leaves at most a torn last entry). The reader takes
- * entries in order and stops at the first frame that does not decode: a
- * torn tail is ignored (and counted), never fatal. A file is read up to
+ * fsync (so a crash leaves at most a torn last entry); under an flock,
+ * an append first cuts off such a torn tail, so later entries stay
+ * readable. The reader takes entries in order and stops at the first
+ * frame that does not decode: a torn tail is ignored (and counted), never
+ * fatal; a frame that decodes but is no valid entry is skipped (and
+ * counted). A file is read up to
  * DSN_LOG_MAX_BYTES and DSN_LOG_MAX_ENTRIES; beyond that the rest is
  * ignored and reported through the result.
  */

@@ -47,6 +47,8 @@
  * (I/O error, lock busy, disk full) or 0 for a permanent one (not a
  * regular file, symlink, wrong owner, over the size limit), and why set
  * to a text for the log ("cannot update mailbox /var/mail/bob: ...").
+ * errno is left set, so that a caller can pick its DSN (EFBIG: over the
+ * size limit, EDQUOT: over quota; both "5.2.2 mailbox full").
  */
 #ifndef POSTERN_MAILBOX_H
 #define POSTERN_MAILBOX_H

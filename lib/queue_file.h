@@ -165,6 +165,9 @@ int queue_file_put_attr(struct queue_file_writer *w, const char *name,
 int queue_file_put_rcpt(struct queue_file_writer *w, const char *address,
                         const char *orcpt, unsigned notify);
 
+/* When to send a delay warning (the W record; 0: none, the default). */
+int queue_file_put_warn_time(struct queue_file_writer *w, time_t when);
+
 /* Content, in pieces of any size; binary-safe. */
 int queue_file_put_content(struct queue_file_writer *w, const void *data, size_t len);
 /* Content bytes so far (for message_size_limit checks). */

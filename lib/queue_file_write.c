@@ -32,7 +32,7 @@ struct queue_file_writer {
     unsigned char *chunk;       /* content not yet in a B record */
     size_t chunk_len;
     uint64_t content_size;
-    uint64_t time_off, id_off, size_off;
+    uint64_t time_off, id_off, size_off, warn_off;
     int have_sender, have_envid, have_ret, have_client;
     size_t nrcpt, nattrs;
     int in_content;
@@ -178,8 +178,29 @@ struct queue_file_writer *queue_file_create(const char *tmp_dir, struct buf *err
     wrecord1(w, QF_REC_TIME, tbuf, sizeof(tbuf));
     w->id_off = woffset(w);
     wrecord1(w, QF_REC_QUEUE_ID, w->id, strlen(w->id));
+    w->warn_off = woffset(w);
     wrecord1(w, QF_REC_WARN, wbuf, sizeof(wbuf));
     return w;
+}
+
+/* Set the W record's payload, still buffered or already written. */
+int queue_file_put_warn_time(struct queue_file_writer *w, time_t when)
+{
+    unsigned char p[8];
+    uint64_t at = w->warn_off + QF_HEADER_SIZE;
+
+    if (w->failed)
+        return -1;
+    if (when < 0)
+        return wfail(w, "bad delay warning time");
+    qf_put_u64(p, (uint64_t)when);
+    if (at >= w->flushed) {
+        memcpy(w->out.data + (at - w->flushed), p, sizeof(p));
+        return 0;
+    }
+    if (qf_pwrite_all(w->fd, p, sizeof(p), at) < 0)
+        return wfail(w, "write %s: %s", w->tmp_path, strerror(errno));
+    return 0;
 }
 
 const char *queue_file_writer_id(const struct queue_file_writer *w)
