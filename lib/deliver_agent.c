@@ -229,6 +229,7 @@ static int reply_fail(int fd, const char *reason, int timeout)
     return rc;
 }
 
+/* Serve one request on fd: read, check, deliver, reply (fd stays open). */
 int deliver_agent_serve_fd(int fd, const struct config *cfg,
                            const struct deliver_agent *agent)
 {
@@ -302,13 +303,14 @@ done:
     return rc;
 }
 
-/* Daemon callbacks: adapt the agent's hooks. */
+/* Daemon callback: the agent's pre_jail hook. */
 static void agent_pre_jail(const struct config *cfg)
 {
     if (the_agent->pre_jail)
         the_agent->pre_jail(cfg);
 }
 
+/* Daemon callback: the agent's post_jail hook (it needs no event loop). */
 static void agent_post_jail(const struct config *cfg, struct evloop *loop)
 {
     (void)loop;
@@ -324,6 +326,7 @@ static void agent_connection(int fd, const struct config *cfg, struct evloop *lo
     close(fd);
 }
 
+/* Run the agent under the daemon skeleton, one connection at a time. */
 _Noreturn void deliver_agent_main(int argc, char **argv, const struct deliver_agent *agent)
 {
     static struct daemon_service svc;

@@ -8,97 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "deliver_agent.h"
 #include "deliver_proto.h"
+#include "delivery_log.h"
 #include "log.h"
 #include "mem.h"
-
-#define DELAY_SIG_DIGITS 2      /* significant digits of a small delay */
-#define DELAY_MAX_DIGITS 2      /* decimals at most (delay_logging_resolution_limit) */
-
-/* ------------------------------------------------------------ delays */
-
-/* Append t (seconds + microseconds) the way Postfix logs delays. */
-static void format_delay(struct buf *out, long sec, long usec)
-{
-    long res, width = 1;
-
-    for (int i = 0; i < DELAY_SIG_DIGITS; i++)
-        width *= 10;
-    if (sec < 0 || usec < 0)
-        sec = usec = 0;
-    /* Resolution in microseconds: two significant digits, at most 2 decimals. */
-    if (sec > 0) {
-        long n = 1;
-
-        while (sec >= n && n <= width / 10)
-            n *= 10;
-        res = (1000000 / width) * n;
-    } else {
-        res = 1000000;
-        for (int i = 0; i < DELAY_MAX_DIGITS; i++)
-            res /= 10;
-        while (usec >= width * res)
-            res *= 10;
-    }
-    if (res > 1) {
-        usec += res / 2;
-        if (usec >= 1000000) {
-            sec++;
-            usec -= 1000000;
-        }
-    }
-    buf_printf(out, "%ld", sec);
-    if (usec >= res) {
-        long rem = usec;
-
-        buf_putc(out, '.');
-        for (long place = 100000; rem >= res && place > 0; place /= 10) {
-            buf_putc(out, (int)('0' + rem / place));
-            rem %= place;
-        }
-    }
-}
-
-/* Append to - from (clamped at 0) as a Postfix delay. */
-static void format_delta(struct buf *out, const struct timeval *to,
-                         const struct timeval *from)
-{
-    long sec = (long)(to->tv_sec - from->tv_sec);
-    long usec = (long)(to->tv_usec - from->tv_usec);
-
-    while (usec < 0) {
-        usec += 1000000;
-        sec--;
-    }
-    if (sec < 0)
-        sec = usec = 0;
-    format_delay(out, sec, usec);
-}
-
-/* ------------------------------------------------------------ results */
-
-/* The address an ORCPT names ("rfc822;a+2Bb@x" -> "a+b@x"), into out. */
-static void orcpt_address(const char *orcpt, struct buf *out)
-{
-    const char *semi = strchr(orcpt, ';');
-    const char *p = semi ? semi + 1 : orcpt;
-
-    buf_reset(out);
-    for (; *p; p++) {
-        int hi, lo;
-
-        if (*p == '+' && p[1] && p[2]
-            && sscanf((char[3]){p[1], p[2], 0}, "%1x%1x", &hi, &lo) == 2) {
-            buf_putc(out, hi * 16 + lo);
-            p += 2;
-        } else {
-            buf_putc(out, *p);
-        }
-    }
-}
 
 /* Is dsn "C.X.Y" with class C and 1-3 digit subcodes? */
 static int dsn_ok(const char *dsn, char cls)
@@ -128,40 +43,18 @@ static int dsn_ok(const char *dsn, char cls)
     return *p == 0;
 }
 
-/* Write the Postfix-shaped log line for recipient i. */
+/* Write the Postfix-shaped log line for recipient i (delivery_log.h). */
 static void log_result(const struct delivery_request *req, size_t i,
                        const char *relay, const char *status)
 {
     const struct delivery_rcpt *r = &req->rcpt[i];
-    struct buf line = BUF_INIT, orig = BUF_INIT;
-    struct timeval now;
+    struct delivery_times t;
 
-    gettimeofday(&now, NULL);
-    buf_printf(&line, "%s: to=<%s>", req->queue_id, r->address);
-    if (r->orcpt && *r->orcpt) {
-        orcpt_address(r->orcpt, &orig);
-        if (orig.len > 0 && strcasecmp(buf_str(&orig), r->address) != 0)
-            buf_printf(&line, ", orig_to=<%s>", buf_str(&orig));
-    }
-    buf_printf(&line, ", relay=%s, delay=", relay);
-    format_delta(&line, &now, &req->arrival);
-    buf_puts(&line, ", delays=");
-    format_delta(&line, &req->active, &req->arrival);
-    buf_putc(&line, '/');
-    format_delta(&line, &req->agent_start, &req->active);
-    buf_putc(&line, '/');
-    if (req->conn_done.tv_sec > 0) {
-        format_delta(&line, &req->conn_done, &req->agent_start);
-        buf_putc(&line, '/');
-        format_delta(&line, &now, &req->conn_done);
-    } else {
-        buf_puts(&line, "0/");
-        format_delta(&line, &now, &req->agent_start);
-    }
-    buf_printf(&line, ", dsn=%s, status=%s (%s)", r->dsn, status, r->text);
-    msg_info("%s", buf_str(&line));
-    buf_free(&line);
-    buf_free(&orig);
+    t.arrival = req->arrival;
+    t.active = req->active;
+    t.agent_start = req->agent_start;
+    t.conn_done = req->conn_done;
+    delivery_log(req->queue_id, r->address, r->orcpt, relay, &t, r->dsn, status, r->text);
 }
 
 /* Format fmt/ap into a malloc()ed string of at most DELIVER_MAX_TEXT bytes. */
@@ -205,6 +98,7 @@ static void result_v(struct delivery_request *req, size_t i, enum deliver_result
     log_result(req, i, relay ? relay : "none", word[res]);
 }
 
+/* Recipient i was delivered (2.x.x). */
 void deliver_sent(struct delivery_request *req, size_t i, const char *relay,
                   const char *dsn, const char *fmt, ...)
 {
@@ -215,6 +109,7 @@ void deliver_sent(struct delivery_request *req, size_t i, const char *relay,
     va_end(ap);
 }
 
+/* Recipient i must wait and be retried (4.x.x). */
 void deliver_defer(struct delivery_request *req, size_t i, const char *relay,
                    const char *dsn, const char *fmt, ...)
 {
@@ -225,6 +120,7 @@ void deliver_defer(struct delivery_request *req, size_t i, const char *relay,
     va_end(ap);
 }
 
+/* Recipient i failed for good (5.x.x). */
 void deliver_bounce(struct delivery_request *req, size_t i, const char *relay,
                     const char *dsn, const char *fmt, ...)
 {
@@ -241,6 +137,7 @@ static char *bounded_copy(const char *s)
     return s ? xstrndup(s, DELIVER_MAX_TEXT) : NULL;
 }
 
+/* RFC 3464 Remote-MTA and Diagnostic-Code for recipient i. */
 void deliver_set_diag(struct delivery_request *req, size_t i,
                       const char *mta, const char *diag)
 {
@@ -252,6 +149,7 @@ void deliver_set_diag(struct delivery_request *req, size_t i,
     req->rcpt[i].diag = bounded_copy(diag);
 }
 
+/* RFC 3464 action of a sent recipient. */
 void deliver_set_action(struct delivery_request *req, size_t i, const char *action)
 {
     if (i >= req->nrcpt || req->rcpt[i].result != DELIVER_SENT)
@@ -262,11 +160,13 @@ void deliver_set_action(struct delivery_request *req, size_t i, const char *acti
     req->rcpt[i].action = action;
 }
 
+/* Time stamp the end of connection set-up (delays c/d). */
 void deliver_conn_done(struct delivery_request *req)
 {
     gettimeofday(&req->conn_done, NULL);
 }
 
+/* Defer every recipient that has no result yet. */
 void deliver_defer_rest(struct delivery_request *req, const char *relay,
                         const char *dsn, const char *fmt, ...)
 {

@@ -7,6 +7,7 @@
 
 #include "delivered_to.h"
 
+/* Start a scan for addr. */
 void delivered_to_init(struct delivered_to_scan *s, const char *addr)
 {
     memset(s, 0, sizeof(*s));
@@ -73,6 +74,7 @@ static void field_add(struct delivered_to_scan *s, char c)
         s->overflow = 1;
 }
 
+/* Scan the next bytes of the message. */
 int delivered_to_feed(struct delivered_to_scan *s, const void *data, size_t len)
 {
     const char *p = data;
@@ -115,6 +117,7 @@ int delivered_to_feed(struct delivered_to_scan *s, const void *data, size_t len)
     return s->done ? -1 : 0;
 }
 
+/* End of input: the last field counts too. */
 int delivered_to_finish(struct delivered_to_scan *s)
 {
     if (!s->found && !s->done)

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -318,6 +319,60 @@ static int literal(const char *name, struct dns_addr_list *out)
     return 0;
 }
 
+/* Is addr one of this machine's interface addresses (looked up once)? */
+static int local_interface(void *ctx, int family, const unsigned char *addr)
+{
+    static struct dns_addr_list mine;
+    static int loaded;
+    size_t i;
+
+    (void)ctx;
+    if (!loaded) {
+        struct ifaddrs *ifa = NULL, *p;
+
+        loaded = 1;
+        if (getifaddrs(&ifa) == 0) {
+            for (p = ifa; p; p = p->ifa_next) {
+                if (p->ifa_addr == NULL)
+                    continue;
+                if (p->ifa_addr->sa_family == AF_INET)
+                    add_addr(&mine, "", AF_INET,
+                             &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr, 0);
+                else if (p->ifa_addr->sa_family == AF_INET6)
+                    add_addr(&mine, "", AF_INET6,
+                             &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, 0);
+            }
+            freeifaddrs(ifa);
+        }
+    }
+    for (i = 0; i < mine.count; i++)
+        if (mine.a[i].family == family
+            && memcmp(mine.a[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Drop the addresses of MX hosts as preferred as this machine or less
+ * (by address); -1 when nothing is left.
+ */
+static int drop_self(const struct dns_resolver *res, struct dns_addr_list *out)
+{
+    size_t i, keep;
+    int (*is_local)(void *, int, const unsigned char *) =
+        res->is_local ? res->is_local : local_interface;
+
+    for (i = 0; i < out->count; i++) {
+        if (is_local(res->ctx, out->a[i].family, out->a[i].addr)) {
+            for (keep = 0; keep < out->count && out->a[keep].pref < out->a[i].pref; keep++)
+                ;
+            out->count = keep;
+            return keep ? 0 : -1;
+        }
+    }
+    return 0;
+}
+
 /* Resolve a next hop to its addresses (see dns_mx.h). */
 int dns_mx_resolve(const struct dns_resolver *res, const char *name, int use_mx,
                    const char *myhostname, size_t limit, struct dns_addr_list *out,
@@ -390,6 +445,12 @@ int dns_mx_resolve(const struct dns_resolver *res, const char *name, int use_mx,
             continue;
         host_addrs(res, mxl.mx[i].name, mxl.mx[i].pref, ans, out, &worst, &worst_type,
                    worst_host, &detail);
+    }
+    if (out->count > 0 && drop_self(res, out) < 0) {
+        strcpy(dsn, "5.4.6");
+        buf_reset(why);
+        buf_printf(why, "mail for %s loops back to myself", name);
+        goto fail;
     }
     if (out->count == 0 && worst == DNS_OK)
         worst = DNS_NODATA;

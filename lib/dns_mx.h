@@ -7,7 +7,8 @@
  * records, in that order, up to a limit. No MX records (NOERROR without
  * data): the domain's own A/AAAA records. A null MX (RFC 7505: one MX
  * "." of preference 0) bounces 5.1.0. When one of the MX hosts is this
- * machine (myhostname), MX hosts of that preference and worse are
+ * machine (its name is myhostname, or one of its addresses is an
+ * address of this machine), MX hosts of that preference and worse are
  * dropped; none left bounces 5.4.6 "mail for DOMAIN loops back to
  * myself". Without MX lookup ("[host]" next hops): the host's A/AAAA
  * records, or the address itself when it is an IP literal.
@@ -71,6 +72,8 @@ struct dns_resolver {
     dns_query_fn query;         /* NULL: res_query() */
     void *ctx;
     unsigned (*random)(void *ctx);  /* NULL: random() */
+    /* Is this address one of ours? NULL: this machine's interface addresses. */
+    int (*is_local)(void *ctx, int family, const unsigned char *addr);
     int want_ipv4;
     int want_ipv6;
 };

@@ -83,22 +83,30 @@ static int log_path(const char *kind, const char *queue_id, char *path, size_t s
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* Encode an entry as one frame; -1 when a value is too big or bad. */
+/*
+ * Encode an entry as one frame; -1 when a value is too big or missing.
+ * A malformed status code (say, from a confused delivery agent) is
+ * replaced by the generic one of its action (5.0.0, 4.0.0, 2.0.0), so
+ * that a result is never lost for want of a well-formed code.
+ */
 static int encode_entry(const struct dsn_entry *e, struct buf *out)
 {
     struct ipc_record rec;
+    const char *dsn = e->dsn;
     int ret = -1;
 
     ipc_record_init(&rec);
-    if (e->rcpt == NULL || e->action == NULL || known_action(e->action) == NULL
-        || !dsn_code_ok(e->dsn))
+    if (e->rcpt == NULL || e->action == NULL || known_action(e->action) == NULL)
         goto done;
+    if (memchr(e->dsn, 0, sizeof(e->dsn)) == NULL || !dsn_code_ok(e->dsn))
+        dsn = strcmp(e->action, "failed") == 0 ? "5.0.0"
+              : strcmp(e->action, "delayed") == 0 ? "4.0.0" : "2.0.0";
     if (ipc_add_str(&rec, "rcpt", e->rcpt) < 0
         || ipc_add_str(&rec, "orcpt", e->orcpt ? e->orcpt : "") < 0
         || ipc_add_long(&rec, "notify", (long)e->notify) < 0
         || ipc_add_long(&rec, "offset", (long)e->offset) < 0
         || ipc_add_str(&rec, "action", e->action) < 0
-        || ipc_add_str(&rec, "dsn", e->dsn) < 0
+        || ipc_add_str(&rec, "dsn", dsn) < 0
         || ipc_add_str(&rec, "text", e->text ? e->text : "") < 0
         || (e->diag && ipc_add_str(&rec, "diag", e->diag) < 0)
         || (e->mta && ipc_add_str(&rec, "mta", e->mta) < 0)

@@ -20,6 +20,7 @@ static struct {
     int ngroups;
 } orig;
 
+/* Can this process change identity at all? */
 int eugid_privileged(void)
 {
     /* The real uid stays 0 while the effective one is a recipient's. */
@@ -41,6 +42,7 @@ static int save_identity(void)
     return 0;
 }
 
+/* Become uid/gid (effective ids and groups) for one delivery. */
 int eugid_set(uid_t uid, gid_t gid)
 {
     int saved_errno;
@@ -64,6 +66,7 @@ int eugid_set(uid_t uid, gid_t gid)
     return 0;
 }
 
+/* Back to root after eugid_set(); fatal if that fails. */
 void eugid_restore(void)
 {
     if (!eugid_privileged() || !orig.saved)
@@ -76,6 +79,7 @@ void eugid_restore(void)
         msg_fatal("eugid_restore: setgroups: %s", strerror(errno));
 }
 
+/* Become uid/gid for good (real, effective and saved ids), checked. */
 int eugid_drop_forever(uid_t uid, gid_t gid)
 {
     uid_t r, e, s;

@@ -62,6 +62,7 @@ static void out_put(struct copy_out *o, const char *p, size_t n)
     }
 }
 
+/* Add a C string. */
 static void out_str(struct copy_out *o, const char *s)
 {
     out_put(o, s, strlen(s));
@@ -124,6 +125,7 @@ static void from_line(struct copy_out *o, const char *sender)
     out_str(o, "\n");
 }
 
+/* Copy the message to fd with the requested extra lines. */
 int mail_copy(struct queue_file *qf, int fd, const struct mailbox_opts *opts,
               uint64_t *written, struct buf *why)
 {
@@ -193,6 +195,7 @@ static int scan_chunk(const void *data, size_t len, void *ctx)
     return rc == 0 ? 0 : (rc > 0 ? 1 : 2);
 }
 
+/* Does the header block hold "Delivered-To: addr"? */
 int mail_has_delivered_to(struct queue_file *qf, const char *addr, struct buf *why)
 {
     struct delivered_to_scan scan;

@@ -71,6 +71,10 @@
 #define MAILBOX_CREATE          0x01
 #define MAILBOX_LOCK_DOTLOCK    0x02
 #define MAILBOX_LOCK_FCNTL      0x04
+/* With DOTLOCK: go on without the dot-lock when PATH.lock cannot be
+ * created at all (no write permission in the directory), as Postfix's
+ * virtual does; a lock held by someone else is still waited for. */
+#define MAILBOX_DOTLOCK_MAY_FAIL 0x08
 
 struct mailbox_opts {
     unsigned copy_flags;        /* MAIL_COPY_* */

@@ -101,6 +101,7 @@ static int fail(struct buf *why, int *is_temp, const char *what, const char *pat
     return -1;
 }
 
+/* Deliver one message into a Maildir, durably. */
 int maildir_deliver(const char *dir, struct queue_file *qf,
                     const struct mailbox_opts *o, int *is_temp, struct buf *why)
 {

@@ -130,6 +130,7 @@ static int mbox_open(const char *path, const struct mailbox_opts *o,
     return -1;
 }
 
+/* Append one message to an mbox file under its locks, durably. */
 int mbox_deliver(const char *path, struct queue_file *qf,
                  const struct mailbox_opts *o, int *is_temp, struct buf *why)
 {
@@ -144,14 +145,17 @@ int mbox_deliver(const char *path, struct queue_file *qf,
     *is_temp = 1;
     if (o->flags & MAILBOX_LOCK_DOTLOCK) {
         buf_printf(&lock, "%s.lock", path);
-        if (dotlock_take(buf_str(&lock)) < 0) {
+        if (dotlock_take(buf_str(&lock)) == 0) {
+            dotlocked = 1;
+        } else if ((o->flags & MAILBOX_DOTLOCK_MAY_FAIL) && errno != EAGAIN) {
+            msg_debug("mailbox %s: no dot-lock: %s", path, strerror(errno));
+        } else {
             err = errno;
             buf_printf(why, "cannot update mailbox %s: cannot create lock file %s: %s",
                        path, buf_str(&lock), err == EAGAIN ? "mailbox is locked"
                        : strerror(err));
             goto out;
         }
-        dotlocked = 1;
     }
     if ((o->flags & MAILBOX_LOCK_FCNTL) && fcntl_take(fd) < 0) {
         err = errno;

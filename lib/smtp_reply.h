@@ -13,7 +13,8 @@
  *
  * The enhanced status code is taken from the last line (as Postfix does)
  * when it is "C.S.D" with C equal to the reply's first digit; otherwise
- * the default "C.0.0" is used and has_enh is 0.
+ * the default "C.0.0" is used and has_enh is 0 (so a 3xx reply, for which
+ * RFC 3463 has no class, always carries "3.0.0").
  */
 #ifndef POSTERN_SMTP_REPLY_H
 #define POSTERN_SMTP_REPLY_H

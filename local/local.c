@@ -16,8 +16,8 @@
  * Every destination adds to the recipient's one outcome (local.h), which
  * becomes its result and log line (relay=local).
  */
-#include <stdio.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,7 +60,7 @@ static void unknown_user(struct local_ctx *c)
     struct buf addr = BUF_INIT, why = BUF_INIT;
 
     if (raw == NULL || *raw == 0) {
-        local_note(c, LOCAL_BOUNCE, "5.1.1", "unknown user: \"%s\"", c->rcpt.local);
+        local_note(c, LOCAL_BOUNCE, "5.1.1", "unknown user: \"%s\"", c->rcpt.user);
         return;
     }
     if (local_expand(raw, &v, &addr, &why) < 0 || addr.len == 0) {

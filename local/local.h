@@ -70,6 +70,14 @@ void local_user_free(struct local_user *u);
 /* Can this process act as uid? 0, or -1 with a deferral reason in why. */
 int local_can_become(uid_t uid, const char *name, struct buf *why);
 
+/*
+ * Commands and files never run as root: for uid 0 (root's .forward or
+ * mailbox_command) fill tmp with default_privs and return it, else
+ * return as. NULL (noted as a deferral) when default_privs is unusable.
+ */
+const struct local_user *local_not_root(struct local_ctx *c, const struct local_user *as,
+                                        struct local_user *tmp);
+
 /* Is word in the list parameter name (allow_mail_to_*, prepend_...)? */
 int local_param_has(const struct config *cfg, const char *name, const char *word);
 

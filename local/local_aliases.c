@@ -3,7 +3,8 @@
  * local part up in alias_maps (user+ext, then user), expand the value
  * with the privileges of the alias database's owner (default_privs when
  * that is root or unknown), and use owner-ALIAS as the sender of the
- * re-queued copy when it exists (owner_request_special).
+ * re-queued copy when it exists (owner_request_special; its value with
+ * expand_owner_alias).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,7 +107,10 @@ static int alias_identity(struct local_ctx *c, const struct dict *d, struct loca
     return 0;
 }
 
-/* Use owner-USER as the sender of the expansion when that alias exists. */
+/*
+ * Use owner-USER as the sender of the expansion when that alias exists
+ * (or, with expand_owner_alias, its value when that is one address).
+ */
 static void owner_alias(struct local_ctx *c)
 {
     struct buf key = BUF_INIT, value = BUF_INIT, why = BUF_INIT;
@@ -118,7 +122,15 @@ static void owner_alias(struct local_ctx *c)
         int rc = dict_lookup(tables[k], buf_str(&key), &value, &why);
 
         if (rc == DICT_FOUND) {
-            if (*c->rcpt.domain)
+            struct local_dest_list l = { 0 };
+
+            /* expand_owner_alias: the owner's one address instead of the name. */
+            if (config_bool(c->cfg, "expand_owner_alias")
+                && local_alias_parse(buf_str(&value), &l, &why) == 0 && l.n == 1
+                && l.v[0].type == LOCAL_DEST_ADDRESS)
+                buf_set(&key, l.v[0].value);
+            local_dest_list_free(&l);
+            if (*c->rcpt.domain && strchr(buf_str(&key), '@') == NULL)
                 buf_printf(&key, "@%s", c->rcpt.domain);
             free(c->fwd_sender);
             c->fwd_sender = buf_steal(&key);

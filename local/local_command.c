@@ -2,9 +2,10 @@
  * local_command - delivery to a command (|command in aliases, .forward,
  * :include:, and mailbox_command), as Postfix's local(8) does it: the
  * command runs under /bin/sh -c (or local_command_shell) as the identity
- * in charge, in its home directory, with a clean environment (HOME USER
- * LOGNAME SHELL SENDER RECIPIENT LOCAL EXTENSION DOMAIN
- * ORIGINAL_RECIPIENT PATH, plus export_environment), the message on
+ * in charge (never root: default_privs instead), in its home directory,
+ * with a clean environment (HOME USER LOGNAME SHELL SENDER RECIPIENT
+ * LOCAL EXTENSION DOMAIN ORIGINAL_RECIPIENT PATH, plus
+ * export_environment), the message on
  * standard input with a From_ line, Return-Path: and (per
  * prepend_delivered_header) Delivered-To:, and at most
  * command_time_limit to finish. Exit status 0 is success; the sysexits
@@ -207,9 +208,13 @@ void local_deliver_command(struct local_ctx *c, const char *cmd, const struct lo
     pid_t pid = -1, feeder = -1;
     char **argv, **env;
     long long deadline = now_ms() + 1000LL * config_time(c->cfg, "command_time_limit");
+    struct local_user privs;
 
+    if ((as = local_not_root(c, as, &privs)) == NULL)
+        return;
     if (local_can_become(as->uid, as->name, &why) < 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "%s", buf_str(&why));
+        local_user_free(&privs);
         buf_free(&why);
         return;
     }
@@ -329,6 +334,7 @@ close_pipes:
         if (out[k] >= 0)
             close(out[k]);
     }
+    local_user_free(&privs);
     buf_free(&why);
     buf_free(&output);
 }

@@ -5,9 +5,9 @@
  * nested :include: files read as the identity in charge, addresses kept
  * for re-queueing, and self references that mean "my own mailbox".
  */
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

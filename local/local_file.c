@@ -1,17 +1,18 @@
 /*
  * local_file - delivery to a /file named in an alias, .forward or
  * :include: file, as Postfix's local(8) does it: in a child process that
- * has become the identity in charge for good (eugid_drop_forever), the
- * message is appended in mbox format (From_ line, >From quoting, blank
- * line; Delivered-To: per prepend_delivered_header) under the
+ * has become the identity in charge for good (eugid_drop_forever; never
+ * root: default_privs instead), the message is appended in mbox format
+ * (From_ line, >From quoting, blank line; Delivered-To: per
+ * prepend_delivered_header) under the
  * mailbox_delivery_lock locks, or written as a Maildir message when the
  * name ends in '/'. The child reports back through a pipe: one status
  * byte ('0' done, '4' temporary, '5' permanent) and the reason.
  */
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -76,15 +77,17 @@ void local_deliver_file(struct local_ctx *c, const char *path, const struct loca
     pid_t pid;
     ssize_t n;
     char chunk[512];
+    struct local_user privs;
 
+    if ((as = local_not_root(c, as, &privs)) == NULL)
+        return;
     if (local_can_become(as->uid, as->name, &why) < 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "%s", buf_str(&why));
-        buf_free(&why);
-        return;
+        goto out;
     }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "cannot make a pipe: %s", strerror(errno));
-        return;
+        goto out;
     }
     if ((pid = fork()) == 0) {
         close(fds[0]);
@@ -94,7 +97,7 @@ void local_deliver_file(struct local_ctx *c, const char *path, const struct loca
     if (pid < 0) {
         close(fds[0]);
         local_note(c, LOCAL_DEFER, "4.3.0", "cannot fork: %s", strerror(errno));
-        return;
+        goto out;
     }
     /* The mailbox code bounds its own waits (locks give up after 30 s). */
     while (report.len <= REPORT_MAX + 1
@@ -112,6 +115,8 @@ void local_deliver_file(struct local_ctx *c, const char *path, const struct loca
     else
         local_note(c, report.data[0] == '4' ? LOCAL_DEFER : LOCAL_BOUNCE,
                    report.data[0] == '4' ? "4.2.0" : "5.2.0", "%s", buf_str(&report) + 1);
+out:
+    local_user_free(&privs);
     buf_free(&why);
     buf_free(&report);
 }

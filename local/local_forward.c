@@ -6,11 +6,12 @@
  * original content, "Delivered-To: RECIPIENT" on top (loop detection;
  * per prepend_delivered_header "forward"), the sender owner-ALIAS or the
  * original sender, and the recipient's NOTIFY and ORCPT (the original
- * recipient, so that the new deliveries log orig_to= as Postfix does). Once the file is durable
+ * recipient, so that the new deliveries log orig_to= as Postfix does).
+ * The file is written as mail_owner (eugid.h), who owns the queue. Once the file is durable
  * qmgr is woken and the recipient is "forwarded as NEWID".
  */
-#include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "eugid.h"
 #include "local.h"
 #include "log.h"
 #include "master_proto.h"
@@ -32,16 +34,31 @@ static struct cleanup *cleanup;
 
 void local_forward_add(struct local_ctx *c, const char *addr)
 {
+    struct buf full = BUF_INIT;
+
+    /*
+     * An unqualified name in an alias or .forward is a user of this local
+     * domain: qualify it with the recipient's domain (which is local),
+     * not $myorigin (which may be a virtual or remote domain).
+     */
+    if (strchr(addr, '@') == NULL && *c->rcpt.domain) {
+        buf_printf(&full, "%s@%s", addr, c->rcpt.domain);
+        addr = buf_str(&full);
+    }
     for (size_t k = 0; k < c->nfwd; k++)
-        if (strcasecmp(c->fwd[k], addr) == 0)
+        if (strcasecmp(c->fwd[k], addr) == 0) {
+            buf_free(&full);
             return;
+        }
     if (c->nfwd >= LOCAL_MAX_FORWARD) {
         local_note(c, LOCAL_BOUNCE, "5.3.0", "alias expansion has more than %d addresses",
                    LOCAL_MAX_FORWARD);
+        buf_free(&full);
         return;
     }
     c->fwd = xreallocarray(c->fwd, c->nfwd + 1, sizeof(*c->fwd));
     c->fwd[c->nfwd++] = xstrdup(addr);
+    buf_free(&full);
 }
 
 /* Tell qmgr that incoming/ has something (it may not run). */
@@ -183,13 +200,36 @@ abandon:
 void local_forward_flush(struct local_ctx *c)
 {
     char id[QUEUE_ID_SIZE];
+    struct local_user owner;
+    struct buf why = BUF_INIT;
+    const char *name = config_str(c->cfg, "mail_owner");
+    int rc;
 
     if (c->nfwd == 0)
         return;
     /* A temporary failure elsewhere: forward on the retry, not twice. */
     if (c->status == LOCAL_DEFER)
         return;
-    if (forward_queue(c, id, sizeof(id)) < 0)
+    /* The new queue file must belong to mail_owner, as qmgr runs as it. */
+    rc = eugid_privileged() ? local_user_byname(name, &owner, &why)
+        : local_user_byuid(getuid(), &owner, &why);
+    if (rc <= 0) {
+        local_note(c, LOCAL_DEFER, "4.3.0", "cannot forward: %s",
+                   rc < 0 ? buf_str(&why) : "mail_owner does not exist");
+        buf_free(&why);
+        return;
+    }
+    buf_free(&why);
+    if (eugid_set(owner.uid, owner.gid) < 0) {
+        local_note(c, LOCAL_DEFER, "4.3.0", "cannot forward: cannot switch to %s: %s",
+                   owner.name, strerror(errno));
+        local_user_free(&owner);
+        return;
+    }
+    rc = forward_queue(c, id, sizeof(id));
+    eugid_restore();
+    local_user_free(&owner);
+    if (rc < 0)
         return;
     wake_qmgr();
     local_note(c, LOCAL_OK, "2.0.0", "forwarded as %s", id);

@@ -7,8 +7,8 @@
  * mailbox_delivery_lock says, with Return-Path:, Delivered-To: and
  * X-Original-To: on top.
  */
-#include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,7 +88,7 @@ void local_deliver_mailbox(struct local_ctx *c, const struct local_user *u)
     else if (is_temp)
         local_note(c, LOCAL_DEFER, "4.2.0", "%s", buf_str(&why));
     else
-        local_note(c, LOCAL_BOUNCE, err == EFBIG ? "5.2.2" : "5.2.0", "%s",
+        local_note(c, LOCAL_BOUNCE, err == EFBIG || err == EDQUOT ? "5.2.2" : "5.2.0", "%s",
                    buf_str(&why));
     buf_free(&path);
     buf_free(&why);

@@ -3,10 +3,10 @@
  * the per-recipient outcome, user look-ups, identity checks and list
  * parameters (see local.h).
  */
-#include <stdio.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -115,4 +115,25 @@ int local_param_has(const struct config *cfg, const char *name, const char *word
         if (strcasecmp(*v, word) == 0)
             return 1;
     return 0;
+}
+
+const struct local_user *local_not_root(struct local_ctx *c, const struct local_user *as,
+                                        struct local_user *tmp)
+{
+    const char *privs = config_str(c->cfg, "default_privs");
+    struct buf why = BUF_INIT;
+    int rc;
+
+    memset(tmp, 0, sizeof(*tmp));
+    if (as->uid != 0 || !eugid_privileged())
+        return as;
+    if ((rc = local_user_byname(privs, tmp, &why)) <= 0 || tmp->uid == 0) {
+        local_note(c, LOCAL_DEFER, "4.3.0", "default_privs user %s %s", privs,
+                   rc < 0 ? buf_str(&why) : rc == 0 ? "does not exist" : "has uid 0");
+        local_user_free(tmp);
+        buf_free(&why);
+        return NULL;
+    }
+    buf_free(&why);
+    return tmp;
 }

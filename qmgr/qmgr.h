@@ -164,8 +164,11 @@ void qmgr_scan_request(int incoming, int deferred, int flush);
 void qmgr_scan_run(void);
 
 /* qmgr_message.c */
+/* Take active/ID into memory and load its first recipients. NULL if unreadable. */
 struct qmgr_message *qmgr_message_open(const char *id);
-void qmgr_message_load(struct qmgr_message *m);
+/* Load the next slice of recipients (from qf if not NULL; it is closed). */
+struct queue_file;
+void qmgr_message_load(struct qmgr_message *m, struct queue_file *qf);
 void qmgr_message_settle(struct qmgr_message *m);
 void qmgr_message_sync_marks(struct qmgr_message *m);
 void qmgr_message_free(struct qmgr_message *m);

@@ -53,13 +53,14 @@ struct qmgr_message *qmgr_message_open(const char *id)
     m->more = env->ndone < env->nrcpt;
     msg_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", id, env->sender,
              (unsigned long long)env->size, env->nrcpt);
-    queue_file_close(qf);
     m->next = qmgr.messages;
     if (qmgr.messages)
         qmgr.messages->prev = m;
     qmgr.messages = m;
     qmgr.nmessages++;
     buf_free(&why);
+    /* The first slice of recipients comes from the same open file. */
+    qmgr_message_load(m, qf);
     return m;
 }
 
@@ -77,10 +78,9 @@ static void wait_for_room(struct qmgr_message *m)
     qmgr.wait_tail = m;
 }
 
-void qmgr_message_load(struct qmgr_message *m)
+void qmgr_message_load(struct qmgr_message *m, struct queue_file *qf)
 {
     struct buf why = BUF_INIT;
-    struct queue_file *qf;
     struct qf_rcpt qr;
     struct qmgr_rcpt **batch = NULL;
     size_t n = 0, cap = 0;
@@ -88,18 +88,19 @@ void qmgr_message_load(struct qmgr_message *m)
     char path[64];
     int corrupt = 0, rc;
 
-    if (!m->more) {
-        qmgr_message_settle(m);
-        return;
-    }
-    if (budget <= 0 && qmgr.nrcpt > 0) {
-        wait_for_room(m);
+    if (!m->more || (budget <= 0 && qmgr.nrcpt > 0)) {
+        if (qf)
+            queue_file_close(qf);
+        if (m->more)
+            wait_for_room(m);
+        else
+            qmgr_message_settle(m);
         return;
     }
     if (budget <= 0)
         budget = qmgr.set.rcpt_limit;
     active_path(path, m->id);
-    if (queue_file_open(path, QF_OPEN_RDONLY, &qf, &corrupt, &why) < 0) {
+    if (qf == NULL && queue_file_open(path, QF_OPEN_RDONLY, &qf, &corrupt, &why) < 0) {
         msg_warn("%s: cannot read recipients: %s", m->id, buf_str(&why));
         m->more = 0;
         m->trouble = 1;
@@ -156,7 +157,7 @@ static void settle_now(void *arg)
         return;
     if (m->more) {
         qmgr_message_sync_marks(m);
-        qmgr_message_load(m);
+        qmgr_message_load(m, NULL);
     } else {
         qmgr_active_finish(m);
     }
@@ -215,7 +216,7 @@ void qmgr_message_wake_waiting(void)
         if (qmgr.wait_head == NULL)
             qmgr.wait_tail = NULL;
         m->waiting = 0;
-        qmgr_message_load(m);
+        qmgr_message_load(m, NULL);
     }
 }
 

@@ -60,7 +60,6 @@ void qmgr_scan_request(int incoming, int deferred, int flush)
 static void take(const char *queue, const char *id)
 {
     char from[512], to[512];
-    struct qmgr_message *m;
 
     snprintf(from, sizeof(from), "%s/%s", queue, id);
     snprintf(to, sizeof(to), "%s/%s", QMGR_ACTIVE, id);
@@ -69,8 +68,7 @@ static void take(const char *queue, const char *id)
             msg_warn("%s: move to %s: %m", from, QMGR_ACTIVE);
         return;
     }
-    if ((m = qmgr_message_open(id)) != NULL)
-        qmgr_message_load(m);
+    (void)qmgr_message_open(id);
 }
 
 /* Is a file's ctime at or after the scan started? */

@@ -168,14 +168,14 @@ static void smtp_deliver(struct delivery_request *req, const struct config *cfg)
             buf_reset(&why);
             buf_printf(&why, "connect to %s[%s]:%u: %s", a->host, a->ip, hop.port,
                        buf_str(&cwhy));
-            msg_info("%s: %s", req->queue_id, buf_str(&why));
+            msg_info("%s", buf_str(&why));
             strcpy(dsn, "4.4.1");
             strcpy(relay, "none");
             continue;
         }
         if (smtp_session_run(s, fd, dsn, &why) == SMTP_DONE)
             goto out;
-        msg_info("%s: %s", req->queue_id, buf_str(&why));
+        msg_info("%s", buf_str(&why));
         snprintf(relay, sizeof(relay), "%s", s->relay);
     }
     req->dest_failed = 1;

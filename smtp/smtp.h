@@ -2,7 +2,6 @@
  * smtp - the outbound SMTP/LMTP client: what its files share.
  *
  * smtp.c          program entry, the per-request loop over addresses
- * smtp_nexthop.c  next-hop syntax ("[host]:port", "unix:/path", ...)
  * smtp_connect.c  connecting with a time limit
  * smtp_proto.c    the conversation: greeting, EHLO/LHLO, MAIL, RCPT, DATA
  * smtp_io.c       line/flush I/O with time limits (TLS-ready)
@@ -16,6 +15,7 @@
 #include "deliver_agent.h"
 #include "maincf.h"
 #include "smtp_io.h"
+#include "smtp_nexthop.h"
 #include "smtp_reply.h"
 
 /* Settings for one request, read from smtp_* or lmtp_* parameters. */
@@ -30,19 +30,6 @@ struct smtp_settings {
     const char *myhostname;
     int want_ipv4, want_ipv6;
 };
-
-/* A parsed next hop. */
-struct smtp_nexthop {
-    char host[1026];            /* host name or address, no brackets */
-    char path[1024];            /* unix-domain socket path (LMTP) */
-    unsigned port;
-    int use_mx;                 /* look up MX records */
-    int is_unix;
-};
-
-/* Parse a next hop for SMTP or LMTP; -1 with why for bad syntax. */
-int smtp_nexthop_parse(const char *text, int lmtp, struct smtp_nexthop *hop,
-                       struct buf *why);
 
 /*
  * Connect to family/addr:port (or a unix path when family is AF_UNIX)

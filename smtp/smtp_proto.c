@@ -7,7 +7,8 @@
  * out when the server offers them. Every reply and every write has the
  * stage's time limit. Each recipient gets its result here: 2xx sent, 4xx
  * deferred, 5xx bounced, and a lost connection or time-out defers every
- * recipient still without one.
+ * recipient still without one. A server that greets with our own host
+ * name is a mail loop (5.4.6).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -471,6 +472,35 @@ out:
     free(accepted);
 }
 
+/*
+ * SMTP only: does the server's greeting or EHLO reply name this host? Then
+ * the mail would come back to us: bounce it as Postfix does (5.4.6).
+ */
+static int loops_back(struct smtp_session *s)
+{
+    struct buf text = BUF_INIT;
+    const char *me = s->set->myhostname;
+    size_t n;
+    int loop = 0;
+
+    if (s->set->lmtp || me == NULL || *me == 0 || smtp_reply_line_text(&s->reply, 0, &text) < 0)
+        goto out;
+    n = strcspn(buf_str(&text), " ");
+    if (n == strlen(me) && strncasecmp(buf_str(&text), me, n) == 0) {
+        size_t i;
+
+        msg_warn("host %s greeted me with my own hostname %s", s->namaddr, me);
+        for (i = 0; i < s->req->nrcpt; i++)
+            if (s->req->rcpt[i].result == DELIVER_NONE)
+                deliver_bounce(s->req, i, s->relay, "5.4.6", "mail for %s loops back to myself",
+                               s->req->nexthop);
+        loop = 1;
+    }
+out:
+    buf_free(&text);
+    return loop;
+}
+
 /* The whole conversation with one server. */
 enum smtp_outcome smtp_session_run(struct smtp_session *s, int fd, char *dsn,
                                    struct buf *why)
@@ -518,6 +548,11 @@ enum smtp_outcome smtp_session_run(struct smtp_session *s, int fd, char *dsn,
         goto done;
     }
 
+    if (loops_back(s)) {
+        quit(s);
+        goto done;
+    }
+
     /* EHLO / LHLO, with HELO when EHLO is refused (SMTP). */
     buf_printf(&cmd, "%s %s", set->lmtp ? "LHLO" : "EHLO", set->helo_name);
     put_cmd(s, buf_str(&cmd));
@@ -549,6 +584,10 @@ enum smtp_outcome smtp_session_run(struct smtp_session *s, int fd, char *dsn,
         strcpy(dsn, cls == 4 ? s->reply.enh : "4.5.0");
         quit(s);
         out = SMTP_NEXT;
+        goto done;
+    }
+    if (loops_back(s)) {
+        quit(s);
         goto done;
     }
     if (s->esmtp)

@@ -25,6 +25,7 @@ static void virtual_deliver(struct delivery_request *req, const struct config *c
     virtual_deliver_request(ctx, req);
 }
 
+/* The virtual agent under the delivery agent skeleton. */
 int main(int argc, char **argv)
 {
     static const struct deliver_agent agent = {

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "mem.h"
+#include "smtp_cmd.h"
 #include "virtual.h"
 
 #define RELAY "virtual"
@@ -21,19 +22,11 @@ static void orcpt_address(const char *orcpt, struct buf *out)
 {
     const char *semi = strchr(orcpt, ';');
     const char *p = semi ? semi + 1 : orcpt;
-    static const char hex[] = "0123456789ABCDEF";
 
     buf_reset(out);
-    for (; *p; p++) {
-        const char *hi, *lo;
-
-        if (*p == '+' && p[1] && p[2] && (hi = strchr(hex, p[1])) != NULL
-            && (lo = strchr(hex, p[2])) != NULL) {
-            buf_putc(out, (int)((hi - hex) * 16 + (lo - hex)));
-            p += 2;
-        } else {
-            buf_putc(out, *p);
-        }
+    if (smtp_xtext_decode(out, p, strlen(p)) < 0) {
+        buf_reset(out);
+        buf_puts(out, p);       /* not xtext after all: as stored (no CR/LF there) */
     }
 }
 
@@ -60,7 +53,7 @@ static int deliver_mailbox(struct virtual_ctx *vc, struct delivery_request *req,
         o.copy_flags = MAIL_COPY_MAILDIR;
     } else {
         o.copy_flags = MAIL_COPY_MBOX;
-        o.flags |= vc->lock_flags;
+        o.flags |= vc->lock_flags | MAILBOX_DOTLOCK_MAY_FAIL;
         o.check_owner = 1;
         o.owner = u->uid;
     }
@@ -129,6 +122,7 @@ out:
     buf_free(&why);
 }
 
+/* Give every recipient of req its delivery and result. */
 void virtual_deliver_request(struct virtual_ctx *vc, struct delivery_request *req)
 {
     for (size_t i = 0; i < req->nrcpt; i++)

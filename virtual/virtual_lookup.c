@@ -49,15 +49,16 @@ static unsigned lock_flags(const struct config *cfg)
             flags |= MAILBOX_LOCK_FCNTL;
         else if (strcmp(items[i], "dotlock") == 0)
             flags |= MAILBOX_LOCK_DOTLOCK;
-        else
+        else {
             msg_warn("virtual_mailbox_lock: %s locking is not supported; using fcntl",
                      items[i]);
+            flags |= MAILBOX_LOCK_FCNTL;
+        }
     }
-    if (flags == 0)
-        flags = MAILBOX_LOCK_FCNTL;
     return flags;
 }
 
+/* Read the parameters and open the tables. */
 struct virtual_ctx *virtual_open(const struct config *cfg, struct buf *err)
 {
     struct virtual_ctx *vc = xcalloc(1, sizeof(*vc));
@@ -85,6 +86,7 @@ static void close_maps(struct dict **maps, int n)
     free(maps);
 }
 
+/* Close the tables and free the context. */
 void virtual_close(struct virtual_ctx *vc)
 {
     if (vc == NULL)
@@ -97,6 +99,7 @@ void virtual_close(struct virtual_ctx *vc)
     free(vc);
 }
 
+/* The mailbox path for a table value under virtual_mailbox_base. */
 int virtual_mailbox_path(const char *base, const char *value, struct buf *out,
                          int *maildir, struct buf *why)
 {
@@ -160,6 +163,7 @@ static enum virtual_status lookup_id(struct virtual_ctx *vc, struct dict **maps,
     return st;
 }
 
+/* A recipient's mailbox, uid and gid, or why not. */
 enum virtual_status virtual_lookup_user(struct virtual_ctx *vc, const char *address,
                                         struct virtual_user *u, struct buf *why)
 {

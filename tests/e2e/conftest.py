@@ -336,7 +336,9 @@ def instances(instance_dir):
     left, bad = [], []
     for inst in made:
         left += inst.stop_everything()
-        bad += [line for line in inst.log().splitlines() if SANITIZER_REPORT.search(line)]
+        log = inst.log()
+        print(f"---- {inst.dir}/log/maillog (last 60 lines)\n" + "\n".join(log.splitlines()[-60:]))
+        bad += [line for line in log.splitlines() if SANITIZER_REPORT.search(line)]
     assert not left, f"processes left running after postern stop: {left}"
     assert not bad, "sanitizer reports in the maillog:\n" + "\n".join(bad[:20])
 

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import (FakeSMTPPeer, add_aliases, is_root, maildir_messages, mbox_messages,
+from conftest import (FakeSMTPPeer, add_aliases, maildir_messages, mbox_messages,
                       system_users, wait_for, wait_messages, wait_path)
 
 HOST = "mail.example.test"          # postern init's myhostname: in mydestination
@@ -83,6 +83,14 @@ def assert_delivery_log(inst, qid, sender, rcpt, relay=None, timeout=TIMEOUT):
     inst.wait_log(rf"{qid}: removed", timeout)
 
 
+def forwarded_as(inst, qid, rcpt):
+    """The queue ID of the new message that local made for an alias or
+    .forward expansion of rcpt (Postfix: "status=sent (forwarded as ID)")."""
+    m = inst.wait_log(rf"{qid}: to=<{re.escape(rcpt)}>, relay=local, .*status=sent "
+                      r"\(.*forwarded as (\w+)\)", TIMEOUT)
+    return m[1]
+
+
 def assert_local_headers(msg, sender, rcpt):
     assert msg["Return-Path"] == f"<{sender}>", msg["Return-Path"]
     assert msg["Delivered-To"] == rcpt, msg["Delivered-To"]
@@ -145,8 +153,9 @@ def test_alias_to_users_file_and_command(instances):
     for u in ("alice", "bob"):
         msg = wait_for_mid(mbox_messages, inst.spool(u), mid)
         assert msg["Return-Path"] == f"<{sender}>"
+    new = forwarded_as(inst, qid, f"team@{HOST}")
     for u in ("alice", "bob"):
-        inst.wait_log(rf"{qid}: to=<{u}@{HOST}>, orig_to=<team@{HOST}>, relay=local, .*"
+        inst.wait_log(rf"{new}: to=<{u}@{HOST}>, orig_to=<team@{HOST}>, relay=local, .*"
                       r"status=sent", TIMEOUT)
 
     mid, qid = submit(inst, sender, [f"savefile@{HOST}"], "to a file")
@@ -176,7 +185,8 @@ def test_forward_file(instances):
     msg = wait_for_mid(mbox_messages, kept, mid)
     assert os.stat(kept).st_uid == users.uid("dave")
     assert not os.path.exists(inst.spool("dave"))
-    inst.wait_log(rf"{qid}: to=<alice@{HOST}>, orig_to=<dave@{HOST}>, .*status=sent", TIMEOUT)
+    new = forwarded_as(inst, qid, f"dave@{HOST}")
+    inst.wait_log(rf"{new}: to=<alice@{HOST}>, orig_to=<dave@{HOST}>, .*status=sent", TIMEOUT)
 
 
 def test_unknown_local_user_bounces_to_local_sender(instances):

@@ -123,6 +123,8 @@ def test_kill_9_loses_nothing(instances):
     assert set(mids) <= set(mid_of(i) for i in range(N)) | {None}
 
     received, delivered, report = pflogsumm_counts(inst.maillog_path)
+    print(f"sent {N}, kills {kills}, Maildir files {len(mids)}, "
+          f"pflogsumm received {received} delivered {delivered}")
     assert received == N, report
     # Each logged "status=sent" is one file in the Maildir; duplicates come
     # only from deliveries a kill interrupted before they were recorded.

@@ -95,7 +95,7 @@ def read_frame(conn):
 
 class FakeAgent:
     """A delivery agent on private/fake: answers per self.mode
-    ("sent", "hold": never answer)."""
+    ("sent"; "destfail": deferred with dest_failed=1; "hold": never answer)."""
 
     def __init__(self, inst, mode="sent"):
         self.mode = mode
@@ -128,8 +128,13 @@ class FakeAgent:
                 continue
             reply = {"status": "ok"}
             for i in range(int(req["rcpt_count"])):
-                reply.update({f"result_{i}": "sent", f"dsn_{i}": "2.0.0",
-                              f"text_{i}": "delivered by the fake agent"})
+                if self.mode == "destfail":
+                    reply.update({f"result_{i}": "deferred", f"dsn_{i}": "4.4.1",
+                                  f"text_{i}": "connect to fake.test: Connection refused",
+                                  "dest_failed": "1"})
+                else:
+                    reply.update({f"result_{i}": "sent", f"dsn_{i}": "2.0.0",
+                                  f"text_{i}": "delivered by the fake agent"})
             conn.sendall(encode_frame(reply))
             conn.close()
 
@@ -287,6 +292,15 @@ def test_active_limit_processes_everything(instance):
     for qid in ids:
         assert len(re.findall(rf"{qid}: to=<r\d@gone.test>, relay=none", log)) in (0, 4)
     assert len(re.findall(r"status=sent \(thrown away\)", log)) == 12 * 4 + 1
+    # Never more than qmgr_message_active_limit messages in active/ at once.
+    inside, most = 0, 0
+    for line in log.splitlines():
+        if "(queue active)" in line:
+            inside += 1
+        elif line.endswith(": removed"):
+            inside -= 1
+        most = max(most, inside)
+    assert most == 2
     assert not queue_files(instance, "active") and not queue_files(instance, "incoming")
 
 
@@ -305,3 +319,43 @@ def test_delay_warning_time_sets_w_record(instance):
     assert data[pos] == ord("W")
     (warn,) = struct.unpack(">Q", data[pos + 5:pos + 13])
     assert warn == env["time"][0] + 4 * 3600
+
+
+def test_dest_failed_defers_the_rest_without_trying(instance):
+    configure(instance, fake_destination_concurrency_limit="1",
+              fake_initial_destination_concurrency="1",
+              fake_destination_recipient_limit="-3")
+    agent = FakeAgent(instance, mode="destfail")
+    try:
+        sendmail(instance, "-f", "s@example.org", "a@fake.test", input="Subject: 1\n\nx\n")
+        sendmail(instance, "-f", "s@example.org", "b@fake.test", input="Subject: 2\n\nx\n")
+        instance.postern("start")
+        wait_for(lambda: len(queue_files(instance, "deferred")) == 2, timeout=15,
+                 what="both messages deferred")
+        # One request only: the other recipient was deferred by qmgr, same reason.
+        assert len(agent.requests) == 1
+        log = instance.log()
+        lines = re.findall(r"to=<(\w)@fake.test>, relay=none, .*dsn=4.4.1, "
+                           r"status=deferred \(connect to fake.test: Connection refused\)", log)
+        assert len(lines) == 1, log
+        # A bad per-transport value is reported and the default used.
+        assert re.search(r"warning: fake_destination_recipient_limit: bad value \"-3\"", log)
+    finally:
+        agent.close()
+
+
+def test_corrupt_file_is_quarantined(instance):
+    configure(instance)
+    instance.postern("start")
+    qid = send(instance, "a@gone.test")
+    instance.wait_log(rf"{qid}: removed")
+    # A truncated file under a valid queue ID goes to corrupt/, untouched.
+    path = os.path.join(instance.queue, "incoming", qid)
+    with open(path, "wb") as f:
+        f.write(b"V\x00\x00\x00\x01\x01T\x00\x00")
+    st = os.stat(os.path.join(instance.queue, "incoming"))
+    os.chown(path, st.st_uid, st.st_gid)
+    instance.run("postqueue", "-c", instance.dir, "-f")
+    instance.wait_log(rf"warning: {qid}: corrupt queue file: ")
+    wait_for(lambda: in_queue(instance, "corrupt", qid), what="file in corrupt/")
+    assert not in_queue(instance, "active", qid) and not in_queue(instance, "incoming", qid)

@@ -4,7 +4,10 @@ Each test runs an instance whose master.cf holds only the smtp, relay and
 lmtp services (no qmgr, so nothing else touches the queue), writes a queue
 file into active/, sends the agent a delivery request over private/smtp
 (or private/lmtp) in the ipc_frame format as qmgr would, and checks the
-reply, the log lines and what the fake server saw.
+reply, the log lines and what the fake server saw. The last tests go
+through whole instances instead: qmgr hands the mail to smtp by relayhost
+or transport_maps, to a fake server (deferred on 4xx, then delivered) or
+to a second instance's smtpd and on into its virtual mailbox.
 """
 import os
 import random
@@ -16,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import Instance, free_port, is_root, mail_owner_uid, pick_port_base, wait_for
+from conftest import (SANITIZER_REPORT, Instance, free_port, is_root, maildir_messages,
+                      mail_owner_uid, pick_port_base, wait_for)
 
 MASTER_CF = """\
 smtp      unix  -       -       y       -       -       smtp
@@ -122,8 +126,9 @@ class FakeServer:
     """A scripted SMTP/LMTP server in a thread, on 127.0.0.1 or a unix socket.
 
     Replies are strings ("250 Ok"; multi-line with "\\n" between lines) or
-    callables taking the command argument. The server records every command
-    line, the DATA content, and whether the client pipelined MAIL..DATA."""
+    callables taking the command argument; None in dot_per_rcpt hangs up.
+    The server records every command line, the DATA content, and whether
+    the client pipelined MAIL..DATA."""
 
     def __init__(self, unix_path=None, greeting="220 fake.example ESMTP", lmtp=False,
                  ehlo=("PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"), ehlo_reply=None,
@@ -251,6 +256,8 @@ class FakeServer:
                 del buf[:end + 3]
                 if self.lmtp:
                     for i in range(accepted):
+                        if self.dot_per_rcpt[i] is None:   # hang up mid-way
+                            return
                         send(self.dot_per_rcpt[i])
                 else:
                     send(self.dot)
@@ -305,6 +312,8 @@ def agent(instance_dir):
     yield Agent(inst)
     left = inst.stop_everything()
     assert not left, f"processes left running: {left}"
+    bad = [line for line in inst.log().splitlines() if SANITIZER_REPORT.search(line)]
+    assert not bad, "sanitizer reports in the maillog:\n" + "\n".join(bad[:20])
 
 
 @pytest.fixture
@@ -492,11 +501,51 @@ def test_lost_connection_during_rcpt(agent, servers):
     assert r["text_0"] == "lost connection with 127.0.0.1[127.0.0.1] while sending RCPT TO"
 
 
+@pytest.mark.parametrize("greeting,why", [
+    ("hello there", "reply without a valid status code"),
+    ("220 " + "x" * 5000, "reply line too long"),
+    ("220-a\n250 b", "reply code changes within a multi-line reply"),
+])
+def test_malformed_greeting_is_a_protocol_error(agent, servers, greeting, why):
+    srv = servers(greeting=greeting)
+    r = agent.deliver(f"[127.0.0.1]:{srv.port}", ["a@example.net"])
+    assert r["result_0"] == "deferred"
+    assert r["text_0"] == (f"conversation with 127.0.0.1[127.0.0.1] failed: {why} "
+                           "while receiving the initial server greeting")
+
+
+def test_lmtp_lost_after_end_of_data(agent, servers):
+    srv = servers(lmtp=True, ehlo=("PIPELINING",), dot_per_rcpt=["250 2.0.0 Saved", None])
+    r = agent.deliver(f"inet:127.0.0.1:{srv.port}", ["a@example.net", "b@example.net"],
+                      service="lmtp")
+    assert r["result_0"] == "sent"
+    assert r["result_1"] == "deferred"
+    assert r["text_1"] == ("lost connection with 127.0.0.1[127.0.0.1] while sending end of "
+                           "data -- message may be sent more than once")
+
+
+@pytest.mark.parametrize("where", ["greeting", "ehlo"])
+def test_server_with_my_hostname_loops_back(agent, servers, where):
+    me = agent.inst.param("myhostname")
+    if where == "greeting":
+        srv = servers(greeting=f"220 {me} ESMTP")
+    else:
+        srv = servers(ehlo_reply=f"250 {me.upper()}\n250 PIPELINING")
+    nexthop = f"[127.0.0.1]:{srv.port}"
+    r = agent.deliver(nexthop, ["a@example.net"])
+    assert r["result_0"] == "bounced"
+    assert r["dsn_0"] == "5.4.6"
+    assert r["text_0"] == f"mail for {nexthop} loops back to myself"
+    assert not any(c.startswith("MAIL") for c in srv.commands)
+    agent.inst.wait_log(rf"warning: host 127\.0\.0\.1\[127\.0\.0\.1\] greeted me with my own "
+                        rf"hostname {re.escape(me)}")
+
+
 def test_relay_service_logs_under_its_name(agent, servers):
     srv = servers()
     r = agent.deliver(f"[127.0.0.1]:{srv.port}", ["a@example.net"], service="relay")
     assert r["result_0"] == "sent"
-    agent.inst.wait_log(rf"postern/relay\[\d+\]: {r['queue_id']}: to=<a@example.net>")
+    agent.inst.wait_log(rf"postern/relay/smtp\[\d+\]: {r['queue_id']}: to=<a@example.net>")
 
 
 def test_lmtp_per_recipient_replies(agent, servers):
@@ -530,3 +579,76 @@ def test_bad_nexthop(agent):
     r = agent.deliver("[127.0.0.1]:99999", ["a@example.net"])
     assert r["result_0"] == "deferred"
     assert r["text_0"] == "bad next-hop syntax: [127.0.0.1]:99999"
+
+
+# ---------------------------------------------------------------- through qmgr
+
+def full_instance(instance, **params):
+    with open(os.path.join(instance.dir, "main.cf"), "a") as f:
+        f.write("\n" + "".join(f"{k} = {v}\n" for k, v in params.items()))
+    instance.postern("start")
+    return instance
+
+
+def sendmail(inst, *args, content="Subject: through qmgr\n\nhello\n"):
+    inst.run("sendmail", "-C", inst.dir, *args, input=content)
+
+
+def test_relayhost_through_qmgr(instance, servers):
+    srv = servers()
+    full_instance(instance, relayhost=f"[127.0.0.1]:{srv.port}", smtp_helo_name="out.example")
+    sendmail(instance, "-f", "alice@example.test", "bob@remote.example", "carol@remote.example")
+    m = instance.wait_log(r"(\w+): to=<bob@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:"
+                          rf"{srv.port}, .*status=sent \(250 2\.0\.0 Ok: queued as FAKE1\)", 20)
+    instance.wait_log(rf"{m[1]}: removed", 10)
+    assert srv.commands[0] == "EHLO out.example"
+    assert srv.commands[1].startswith("MAIL FROM:<alice@example.test> SIZE=")
+    assert sorted(srv.commands[2:4]) == ["RCPT TO:<bob@remote.example>",
+                                         "RCPT TO:<carol@remote.example>"]
+    assert b"Subject: through qmgr\r\n" in srv.content
+    assert srv.content.endswith(b"hello\r\n")
+
+
+def test_transport_map_nexthop_and_retry_after_4xx(instance, servers):
+    state = {"reply": "451 4.3.0 Try again later"}
+    srv = servers(rcpt=lambda arg: state["reply"])
+    with open(os.path.join(instance.dir, "transport"), "w") as f:
+        f.write(f"remote.example smtp:[127.0.0.1]:{srv.port}\n")
+    full_instance(instance, transport_maps=f"texthash:{instance.dir}/transport",
+                  minimal_backoff_time="1s", maximal_backoff_time="2s", queue_run_delay="1s")
+    sendmail(instance, "-f", "alice@example.test", "dave@remote.example")
+    m = instance.wait_log(r"(\w+): to=<dave@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:"
+                          r"\d+, .*dsn=4\.3\.0, status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] "
+                          r"said: 451 4\.3\.0 Try again later \(in reply to RCPT TO command\)\)", 20)
+    state["reply"] = "250 2.1.5 Ok"
+    instance.wait_log(rf"{m[1]}: to=<dave@remote\.example>, .*status=sent", 30)
+    instance.wait_log(rf"{m[1]}: removed", 10)
+
+
+@pytest.mark.parametrize("route", ["relayhost", "transport_maps"])
+def test_relay_to_second_instance(instances, route):
+    """A's smtp client hands mail for b.example to B's smtpd; B puts it in
+    a virtual mailbox."""
+    b = instances("b", users=("alice:secret",), domain="b.example", hostname="mx.b.example")
+    b.postern("start")
+    a = instances("a", hostname="mail.a.example")
+    nexthop = f"[127.0.0.1]:{b.smtp_port}"
+    if route == "relayhost":
+        a.set(relayhost=nexthop)
+    else:
+        with open(os.path.join(a.dir, "transport"), "w") as f:
+            f.write(f"b.example smtp:{nexthop}\n")
+        a.set(transport_maps=f"texthash:{a.dir}/transport")
+    a.postern("start")
+    mid = f"<{random.randrange(10**12)}@a.example>"
+    a.smtp("carol@a.example", ["alice@b.example"],
+           f"From: carol@a.example\nTo: alice@b.example\nSubject: relayed\nMessage-ID: {mid}\n\n"
+           ".a line with a leading dot\nbye\n")
+    m = a.wait_log(r"(\w+): to=<alice@b\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:"
+                   rf"{b.smtp_port}, .*dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as (\w+)\)", 30)
+    b.wait_log(rf"{m[2]}: to=<alice@b\.example>, .*status=sent", 30)
+    msgs = wait_for(lambda: [x for x in maildir_messages(b.vmaildir("alice", "b.example"))
+                             if x.get("Message-ID") == mid], 30, interval=0.2, what="the message")
+    body = msgs[0].get_payload()
+    assert ".a line with a leading dot\n" in body.replace("\r\n", "\n")
+    assert "mail.a.example" in " ".join(msgs[0].get_all("Received"))

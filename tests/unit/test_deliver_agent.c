@@ -6,10 +6,11 @@
  * the recipient's local part, and checks of the reply attributes and the
  * Postfix-shaped log lines (sent, deferred, bounced, no result, bad and
  * repeated offsets, done recipients, missing queue file, malformed
- * requests, delay formatting, text bounds).
+ * requests, delay formatting, text bounds, misuse of the result API).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -440,6 +442,69 @@ static void test_malformed(void **state)
     ipc_record_free(&reply);
 }
 
+/* Run fn in a child; did it panic (abort)? */
+static int panics(void (*fn)(struct delivery_request *))
+{
+    struct delivery_rcpt rcpt = {.address = "a@b", .orcpt = ""};
+    struct delivery_request req = {.queue_id = "TEST", .rcpt = &rcpt, .nrcpt = 1};
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        fn(&req);
+        _exit(0);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void twice(struct delivery_request *req)
+{
+    deliver_sent(req, 0, "x", "2.0.0", "one");
+    deliver_defer(req, 0, "x", "4.0.0", "two");
+}
+
+static void wrong_class(struct delivery_request *req)
+{
+    deliver_bounce(req, 0, "x", "4.1.1", "not a 5");
+}
+
+static void bad_dsn(struct delivery_request *req)
+{
+    deliver_sent(req, 0, "x", "2.0", "short");
+}
+
+static void out_of_range(struct delivery_request *req)
+{
+    deliver_sent(req, 1, "x", "2.0.0", "no such recipient");
+}
+
+static void action_before_sent(struct delivery_request *req)
+{
+    deliver_set_action(req, 0, "relayed");
+}
+
+static void fine(struct delivery_request *req)
+{
+    deliver_sent(req, 0, "x", "2.1.5", "ok");
+    deliver_set_action(req, 0, "expanded");
+    deliver_defer_rest(req, "x", "4.3.0", "nothing left");
+    free(req->rcpt[0].text);
+}
+
+/* Misuse of the result API is a bug: it panics rather than reply wrongly. */
+static void test_result_misuse(void **state)
+{
+    (void)state;
+    assert_true(panics(twice));
+    assert_true(panics(wrong_class));
+    assert_true(panics(bad_dsn));
+    assert_true(panics(out_of_range));
+    assert_true(panics(action_before_sent));
+    assert_false(panics(fine));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +514,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_done_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_queue_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_result_misuse, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

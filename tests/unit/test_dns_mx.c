@@ -156,12 +156,22 @@ static unsigned fake_random(void *ctx)
     return ((struct fake *)ctx)->rnd;
 }
 
+/* 192.0.2.20 is "this machine" for the tests. */
+static int fake_is_local(void *ctx, int family, const unsigned char *addr)
+{
+    static const unsigned char me[4] = {192, 0, 2, 20};
+
+    (void)ctx;
+    return family == AF_INET && memcmp(addr, me, 4) == 0;
+}
+
 static void resolver(struct dns_resolver *r, struct fake *f, int v6)
 {
     memset(r, 0, sizeof(*r));
     r->query = fake_query;
     r->ctx = f;
     r->random = fake_random;
+    r->is_local = fake_is_local;
     r->want_ipv4 = 1;
     r->want_ipv6 = v6;
 }
@@ -454,6 +464,26 @@ static void test_resolve_self(void **state)
                                     &why), 0);
     assert_int_equal(al.count, 1);
     assert_string_equal(al.a[0].ip, "192.0.2.5");
+    /* by address: backup.example.org has one of our addresses */
+    e = fake_add(&f, "byaddr.example", ns_t_mx, 0);
+    add_mx(&e->m, 10, "better.example.org");
+    add_mx(&e->m, 20, "backup.example.org");
+    add_mx(&e->m, 30, "worse.example.org");
+    e = fake_add(&f, "worse.example.org", ns_t_a, 0);
+    add_a(&e->m, "192.0.2.30");
+    assert_int_equal(dns_mx_resolve(&r, "byaddr.example", 1, "other.example", 0, &al, dsn,
+                                    &why), 0);
+    assert_int_equal(al.count, 1);
+    assert_string_equal(al.a[0].ip, "192.0.2.5");
+    e = fake_add(&f, "onlyme.example", ns_t_mx, 0);
+    add_mx(&e->m, 10, "backup.example.org");
+    assert_int_equal(dns_mx_resolve(&r, "onlyme.example", 1, "other.example", 0, &al, dsn,
+                                    &why), -1);
+    assert_string_equal(dsn, "5.4.6");
+    assert_string_equal(buf_str(&why), "mail for onlyme.example loops back to myself");
+    /* [host] next hops are not checked */
+    assert_int_equal(dns_mx_resolve(&r, "backup.example.org", 0, "other.example", 0, &al,
+                                    dsn, &why), 0);
     dns_addr_list_free(&al);
     buf_free(&why);
 }

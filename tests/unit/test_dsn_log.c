@@ -152,7 +152,7 @@ static void test_round_trip(void **state)
     buf_free(&why);
 }
 
-/* Bad names and bad entries are refused, not written. */
+/* Bad names and entries without recipient or action are refused. */
 static void test_refusals(void **state)
 {
     char id[QUEUE_ID_SIZE];
@@ -168,12 +168,29 @@ static void test_refusals(void **state)
     dsn_log_free(&log);
     e.action = (char *)"exploded";
     assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), -1);
-    e.action = (char *)"failed";
-    strcpy(e.dsn, "5.1");
+    e.action = NULL;
     assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), -1);
-    strcpy(e.dsn, "3.1.1");
+    e.action = (char *)"failed";
+    e.rcpt = NULL;
     assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), -1);
     assert_int_equal(dsn_log_read(DSN_LOG_BOUNCE, id, &log, &why), 1);
+    dsn_log_free(&log);
+
+    /* A malformed status code becomes the generic one of the action. */
+    e.rcpt = (char *)"x@y";
+    strcpy(e.dsn, "5.1");
+    assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), 0);
+    e.action = (char *)"delayed";
+    strcpy(e.dsn, "3.1.1");
+    assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), 0);
+    e.action = (char *)"delivered";
+    memset(e.dsn, '2', sizeof(e.dsn));     /* not even terminated */
+    assert_int_equal(dsn_log_append(DSN_LOG_BOUNCE, id, &e, &why), 0);
+    assert_int_equal(dsn_log_read(DSN_LOG_BOUNCE, id, &log, &why), 0);
+    assert_int_equal(log.n, 3);
+    assert_string_equal(log.v[0].dsn, "5.0.0");
+    assert_string_equal(log.v[1].dsn, "4.0.0");
+    assert_string_equal(log.v[2].dsn, "2.0.0");
     dsn_log_free(&log);
     buf_free(&why);
 }

@@ -19,11 +19,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "delivered_to.h"
+#include "eugid.h"
 #include "log.h"
 #include "mailbox.h"
 #include "mem.h"
@@ -346,8 +348,9 @@ static void test_mbox_refusals(void **state)
         assert_int_equal(is_temp, 0);
         assert_non_null(strstr(buf_str(&f->why), "owned by uid 4242"));
         o.owner = 4242;
-        assert_int_equal(mbox_deliver(target, qf, &o, &is_temp, &f->why), 0);
     }
+    /* The right owner: delivered. */
+    assert_int_equal(mbox_deliver(target, qf, &o, &is_temp, &f->why), 0);
     o.check_owner = 0;
 
     /* Two hard links: refused. */
@@ -410,6 +413,25 @@ static void test_mbox_size_limit(void **state)
         assert_string_equal(now, text);
         free(now);
     }
+    /* Fails after some of the message was written: truncated back. */
+    {
+        char *big = xmalloc(300001), *now;
+        struct queue_file *bigqf;
+
+        memset(big, 'b', 300000);
+        for (int i = 99; i < 300000; i += 100)
+            big[i] = '\n';
+        big[300000] = 0;
+        bigqf = make_qf(f, "a@b", "Subject: big\n\n", big, NULL);
+        o.size_limit = (uint64_t)st.st_size + 200000;
+        assert_int_equal(mbox_deliver(mbox, bigqf, &o, &is_temp, &f->why), -1);
+        assert_int_equal(errno, EFBIG);
+        now = slurp(mbox);
+        assert_string_equal(now, text);
+        free(now);
+        free(big);
+        queue_file_close(bigqf);
+    }
     /* Already over the limit. */
     o.size_limit = 10;
     assert_int_equal(mbox_deliver(mbox, qf, &o, &is_temp, &f->why), -1);
@@ -419,6 +441,55 @@ static void test_mbox_size_limit(void **state)
     assert_int_equal(mbox_deliver(mbox, qf, &o, &is_temp, &f->why), 0);
     free(text);
     queue_file_close(qf);
+}
+
+/* In a child, as a plain user: deliver with these lock flags; 0 or 1+is_temp. */
+static int deliver_as_user(struct fixture *f, const char *mbox, unsigned flags)
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        struct queue_file *qf = make_qf(f, "a@b", "Subject: x\n\nx\n", NULL);
+        struct mailbox_opts o = mbox_opts;
+        int is_temp = -1;
+
+        if (geteuid() == 0 && eugid_drop_forever(4242, 4242) < 0)
+            _exit(9);
+        o.flags = flags;
+        if (mbox_deliver(mbox, qf, &o, &is_temp, &f->why) == 0)
+            _exit(0);
+        _exit(1 + is_temp);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* No permission for PATH.lock: deferred, unless the dot-lock may fail. */
+static void test_mbox_dotlock_may_fail(void **state)
+{
+    struct fixture *f = *state;
+    char dir[128], mbox[160];
+    int fd;
+
+    snprintf(dir, sizeof(dir), "%s/ro", f->dir);
+    snprintf(mbox, sizeof(mbox), "%s/eve", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    fd = open(mbox, O_WRONLY | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        assert_int_equal(chown(mbox, 4242, 4242), 0);
+        assert_int_equal(chown(dir, 4242, 4242), 0);
+    }
+    assert_int_equal(chmod(dir, 0555), 0);
+    assert_int_equal(deliver_as_user(f, mbox, MAILBOX_LOCK_DOTLOCK | MAILBOX_LOCK_FCNTL), 2);
+    assert_int_equal(deliver_as_user(f, mbox, MAILBOX_LOCK_DOTLOCK | MAILBOX_LOCK_FCNTL
+                                     | MAILBOX_DOTLOCK_MAY_FAIL), 0);
+    assert_int_equal(chmod(dir, 0755), 0);
 }
 
 /* Scan text in pieces of step bytes. */
@@ -516,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mbox_stale_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mbox_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mbox_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mbox_dotlock_may_fail, setup, teardown),
         cmocka_unit_test(test_delivered_to_scan),
         cmocka_unit_test(test_delivered_to_bounds),
         cmocka_unit_test_setup_teardown(test_has_delivered_to, setup, teardown),

@@ -1,19 +1,12 @@
 /*
- * smtp_nexthop - parse the next hop that qmgr hands the smtp/lmtp client:
- *
- *   SMTP:  domain   domain:port   [host]   [host]:port   [ipv6:addr]:port
- *   LMTP:  unix:/path   inet:host   inet:host:port   host   [host]:port
- *
- * Brackets turn MX lookup off (SMTP); LMTP never looks up MX records.
- * The port is a number or the service name smtp (25) or lmtp (24); the
- * default is 25 for SMTP and 24 for LMTP.
+ * smtp_nexthop - parse the smtp/lmtp client's next hop (see smtp_nexthop.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "smtp.h"
+#include "smtp_nexthop.h"
 
 /* A port number or known service name; 0 if bad. */
 static unsigned parse_port(const char *s)
