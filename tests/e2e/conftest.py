@@ -168,6 +168,17 @@ class Instance:
         with open(os.path.join(self.dir, "master.cf"), "w") as f:
             f.write(text)
 
+    def without_services(self, *names):
+        """Drop master.cf entries (and their continuation lines) by name."""
+        out, skip = [], False
+        with open(os.path.join(self.dir, "master.cf")) as f:
+            for ln in f:
+                if ln[:1] not in (" ", "\t"):
+                    skip = bool(ln.split()) and ln.split()[0] in names
+                if not skip:
+                    out.append(ln)
+        self.set_master_cf("".join(out))
+
     # -- delivery (issue 5)
     @property
     def maillog_path(self):

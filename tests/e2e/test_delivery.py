@@ -306,3 +306,24 @@ def test_sendmail_submission_is_delivered(instances):
     m = inst.wait_log(rf"(\w+): message-id={re.escape(mid)}", TIMEOUT)
     assert re.search(rf"postern/pickup\[\d+\]: {m[1]}: (uid|sender)=", inst.log())
     assert_delivery_log(inst, m[1], f"bob@{HOST}", f"alice@{HOST}", relay=r"local$")
+
+
+def test_init_keeps_local_delivery_inside_the_instance(instances):
+    """postern init: own aliases (built), own mbox spool, and check accepts it."""
+    inst = instances("inst", users=("demo:demo", "other:pw"))
+    assert inst.param("alias_maps") == f"lmdb:{inst.dir}/aliases"
+    assert inst.param("alias_database") == f"lmdb:{inst.dir}/aliases"
+    assert inst.param("mail_spool_directory") == f"{inst.dir}/spool"
+    st = os.stat(os.path.join(inst.dir, "spool"))
+    assert stat.S_IMODE(st.st_mode) == 0o1777
+    assert os.path.exists(os.path.join(inst.dir, "aliases.lmdb"))
+    q = inst.run("postalias", "-c", inst.dir, "-q", "postmaster", f"lmdb:{inst.dir}/aliases")
+    assert q.stdout.strip() == "demo@example.test"
+    q = inst.run("postalias", "-c", inst.dir, "-q", "mailer-daemon", f"lmdb:{inst.dir}/aliases")
+    assert q.stdout.strip() == "postmaster"
+    inst.postern("check")
+    # newaliases rebuilds the same table from the instance's alias_database.
+    add_aliases(inst, "extra: demo@example.test")
+    inst.run("newaliases", "-c", inst.dir)
+    q = inst.run("postalias", "-c", inst.dir, "-q", "extra", f"lmdb:{inst.dir}/aliases")
+    assert q.stdout.strip() == "demo@example.test"

@@ -15,6 +15,13 @@ from test_sendmail import queue_files, read_queue_file, sendmail
 LINE = re.compile(r"^(\S+?)([*!]?)\s+(\d+) (\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d) (\S+)$")
 
 
+@pytest.fixture
+def instance(instance):
+    """The receive path alone: without qmgr, new mail stays in incoming/."""
+    instance.without_services("qmgr")
+    return instance
+
+
 def mark_done(path, index):
     """Flip recipient number index to done, as a delivery agent would."""
     with open(path, "r+b") as f:

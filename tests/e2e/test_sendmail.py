@@ -14,6 +14,13 @@ from conftest import BIN, wait_for
 QF_TYPES = set(b"VTISWNFCARZBE")
 
 
+@pytest.fixture
+def instance(instance):
+    """The receive path alone: without qmgr, new mail stays in incoming/."""
+    instance.without_services("qmgr")
+    return instance
+
+
 def read_queue_file(path):
     """Parse a queue file (lib/queue_file.h); fail on anything malformed."""
     with open(path, "rb") as f:

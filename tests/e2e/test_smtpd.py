@@ -98,6 +98,8 @@ def make(instance_dir):
         inst = Instance(os.path.join(instance_dir, f"inst{len(made)}"), pick_port_base(),
                         users=("bob:secret",))
         made.append(inst)
+        # The receive path alone: without qmgr, new mail stays in incoming/.
+        inst.without_services("qmgr")
         if params:
             inst.postconf("-e", *[f"{k}={v}" for k, v in params.items()])
         inst.postern("start")
