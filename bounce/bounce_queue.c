@@ -14,9 +14,9 @@
 #include "bounce.h"
 #include "log.h"
 #include "mail_tool.h"
+#include "trigger.h"
 
 #define INCOMING_DIR    "incoming"
-#define QMGR_SOCKET     "public/qmgr"
 #define HASH_DEPTH      0
 
 /* Queue one notification (see bounce.h). */
@@ -48,6 +48,6 @@ int bounce_queue_notice(const struct config *cfg, struct queue_file *orig,
     }
     if (queue_file_commit(w, INCOMING_DIR, HASH_DEPTH, why) < 0)
         return -1;
-    (void)tool_trigger(QMGR_SOCKET, "W", 1);
+    trigger_qmgr();
     return 0;
 }

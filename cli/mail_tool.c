@@ -5,11 +5,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -60,30 +57,4 @@ void tool_path(const struct config *cfg, const char *name, struct buf *out)
         buf_reset(out);
         buf_printf(out, "%s/%s", dirname(exe), name);
     }
-}
-
-int tool_trigger(const char *socket_path, const char *data, size_t len)
-{
-    struct sockaddr_un sun;
-    int fd, rc = -1, saved;
-    void (*old)(int);
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(sun.sun_path, socket_path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return -1;
-    old = signal(SIGPIPE, SIG_IGN);
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0
-        && write(fd, data, len) == (ssize_t)len)
-        rc = 0;
-    saved = errno;
-    signal(SIGPIPE, old);
-    close(fd);
-    errno = saved;
-    return rc;
 }

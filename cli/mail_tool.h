@@ -17,11 +17,5 @@ void tool_error_lines(const struct buf *err);
  * else the directory this program runs from.
  */
 void tool_path(const struct config *cfg, const char *name, struct buf *out);
-/*
- * Send request bytes to the queue manager's public socket
- * (queue_directory/public/qmgr): connect, write, close, never wait for
- * an answer. 0, or -1 with errno (qmgr not running).
- */
-int tool_trigger(const char *socket_path, const char *data, size_t len);
 
 #endif

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "maildrop.h"
 #include "mail_tool.h"
+#include "trigger.h"
 #include "maincf.h"
 
 static _Noreturn void usage(void)
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
     /* Tell pickup; when the mail system is down the file simply waits. */
     buf_reset(&dir);
     buf_printf(&dir, "%s/public/pickup", config_str(cfg, "queue_directory"));
-    (void)tool_trigger(buf_str(&dir), "W", 1);
+    (void)trigger_send(buf_str(&dir), "W", 1);
     if (verbose)
         printf("%s\n", id);
     buf_free(&err);

@@ -45,11 +45,11 @@
 #include "log.h"
 #include "maildrop.h"
 #include "mail_tool.h"
+#include "trigger.h"
 #include "maincf.h"
 #include "queue_file.h"
 #include "queue_scan.h"
 
-#define QMGR_SOCKET "public/qmgr"
 
 /* Postfix's long-queue-ID layout. */
 #define L_STRING_FORMAT "%-17s %8s %-19s %s\n"
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
         list_queue(mode == 'j');
         break;
     case 'f':
-        if (tool_trigger(QMGR_SOCKET, "FA", 2) < 0) {
+        if (trigger_send(QMGR_TRIGGER_SOCKET, "FA", 2) < 0) {
             msg_error("Cannot flush mail queue - mail system is down");
             exit(EX_UNAVAILABLE);
         }
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
         if (utimensat(AT_FDCWD, f.path, NULL, AT_SYMLINK_NOFOLLOW) < 0 && msg_verbose)
             msg_info("%s: set time: %s", f.path, strerror(errno));
         free(f.path);
-        if (tool_trigger(QMGR_SOCKET, "D", 1) < 0) {
+        if (trigger_send(QMGR_TRIGGER_SOCKET, "D", 1) < 0) {
             msg_error("Cannot flush mail queue - mail system is down");
             exit(EX_UNAVAILABLE);
         }

@@ -33,6 +33,7 @@
 
 #include "cleanup_priv.h"
 #include "log.h"
+#include "mail_date.h"
 #include "mem.h"
 
 /* ------------------------------------------------------------ status */
@@ -339,34 +340,6 @@ struct cleanup_status cleanup_rcpt(struct cleanup_msg *m, const char *rcpt, cons
 }
 
 /* ------------------------------------------------------------ headers out */
-
-static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const month[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* RFC 5322 date in local time, as Postfix's mail_date(): "Mon,  2 Jan 2026 ..." */
-static void mail_date(struct buf *out, time_t when)
-{
-    struct tm lt, gt;
-    long off;
-    char zone[64];
-
-    localtime_r(&when, &lt);
-    gmtime_r(&when, &gt);
-    off = (lt.tm_hour - gt.tm_hour) * 60 + (lt.tm_min - gt.tm_min);
-    if (lt.tm_year != gt.tm_year)
-        off += lt.tm_year > gt.tm_year ? 24 * 60 : -24 * 60;
-    else if (lt.tm_yday != gt.tm_yday)
-        off += lt.tm_yday > gt.tm_yday ? 24 * 60 : -24 * 60;
-    if (strftime(zone, sizeof(zone), "%Z", &lt) == 0)
-        zone[0] = 0;
-    buf_printf(out, "%s, %2d %s %d %02d:%02d:%02d %c%02ld%02ld",
-               wday[lt.tm_wday % 7], lt.tm_mday, month[lt.tm_mon % 12], lt.tm_year + 1900,
-               lt.tm_hour, lt.tm_min, lt.tm_sec, off < 0 ? '-' : '+',
-               (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-    if (zone[0] && clean_string(zone))
-        buf_printf(out, " (%s)", zone);
-}
 
 static int put(struct cleanup_msg *m, const void *data, size_t len)
 {

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "dsn_notify.h"
+#include "mail_date.h"
 #include "mem.h"
 
 #define OUT_FLUSH       65536   /* flush generated text at this size */
@@ -111,39 +112,6 @@ static void out_folded(struct out *o, const char *prefix, const char *text)
     buf_append(&o->b, p, (size_t)(end - p));
     out_puts(o, "\n");
     buf_free(&line);
-}
-
-static const char *const wday_name[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const month_name[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* RFC 5322 date in local time: "Mon, 23 Nov 2026 18:26:17 +0000 (UTC)". */
-void dsn_notify_date(struct buf *out, time_t when)
-{
-    struct tm lt, gt;
-    long off;
-    char zone[32];
-    size_t i;
-
-    localtime_r(&when, &lt);
-    gmtime_r(&when, &gt);
-    off = (lt.tm_hour - gt.tm_hour) * 60 + (lt.tm_min - gt.tm_min);
-    if (lt.tm_year != gt.tm_year)
-        off += lt.tm_year > gt.tm_year ? 24 * 60 : -24 * 60;
-    else if (lt.tm_yday != gt.tm_yday)
-        off += lt.tm_yday > gt.tm_yday ? 24 * 60 : -24 * 60;
-    if (strftime(zone, sizeof(zone), "%Z", &lt) == 0)
-        zone[0] = 0;
-    for (i = 0; zone[i]; i++)
-        if (!((zone[i] >= 'A' && zone[i] <= 'Z') || (zone[i] >= 'a' && zone[i] <= 'z')
-              || (zone[i] >= '0' && zone[i] <= '9') || zone[i] == '+' || zone[i] == '-'))
-            zone[0] = 0;
-    buf_printf(out, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-               wday_name[lt.tm_wday % 7], lt.tm_mday, month_name[lt.tm_mon % 12],
-               lt.tm_year + 1900, lt.tm_hour, lt.tm_min, lt.tm_sec, off < 0 ? '-' : '+',
-               (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-    if (zone[0])
-        buf_printf(out, " (%s)", zone);
 }
 
 /* State of a pass over the original's content. */
@@ -248,7 +216,7 @@ static void put_header(struct out *o, const struct dsn_notify_opts *opts,
                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                opts->new_queue_id, opts->myhostname);
     buf_reset(&t);
-    dsn_notify_date(&t, opts->now);
+    mail_date(&t, opts->now);
     out_printf(o, "Date: %s\n", buf_str(&t));
     out_puts(o, "\nThis is a MIME-encapsulated message.\n\n");
     buf_free(&t);
@@ -322,7 +290,7 @@ static void put_status_message(struct out *o, const struct qf_envelope *env,
     clean_text(&t, env->sender);
     out_printf(o, "X-Postern-Sender: rfc822; %s\n", buf_str(&t));
     buf_reset(&t);
-    dsn_notify_date(&t, env->arrival.tv_sec);
+    mail_date(&t, env->arrival.tv_sec);
     out_printf(o, "Arrival-Date: %s\n", buf_str(&t));
     if (env->envid) {
         buf_reset(&t);
@@ -356,7 +324,7 @@ static void put_status_rcpt(struct out *o, const struct dsn_entry *e,
     }
     if (opts->kind == DSN_NOTIFY_DELAY && strcmp(e->action, "delayed") == 0) {
         buf_reset(&t);
-        dsn_notify_date(&t, env->arrival.tv_sec + opts->queue_lifetime);
+        mail_date(&t, env->arrival.tv_sec + opts->queue_lifetime);
         out_printf(o, "Will-Retry-Until: %s\n", buf_str(&t));
     }
     buf_free(&t);

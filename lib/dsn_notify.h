@@ -68,7 +68,4 @@ int dsn_notify_write(struct queue_file *orig, const struct dsn_entry *v, size_t 
                      const struct dsn_notify_opts *opts,
                      struct queue_file_writer *w, struct buf *why);
 
-/* RFC 5322 date of when, in local time, appended to out. */
-void dsn_notify_date(struct buf *out, time_t when);
-
 #endif

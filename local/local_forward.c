@@ -25,9 +25,9 @@
 #include "log.h"
 #include "master_proto.h"
 #include "mem.h"
+#include "trigger.h"
 
 #define INCOMING_DIR    "incoming"
-#define QMGR_SOCKET     "public/qmgr"
 #define HASH_DEPTH      0
 
 static struct cleanup *cleanup;
@@ -59,24 +59,6 @@ void local_forward_add(struct local_ctx *c, const char *addr)
     c->fwd = xreallocarray(c->fwd, c->nfwd + 1, sizeof(*c->fwd));
     c->fwd[c->nfwd++] = xstrdup(addr);
     buf_free(&full);
-}
-
-/* Tell qmgr that incoming/ has something (it may not run). */
-static void wake_qmgr(void)
-{
-    struct sockaddr_un sun;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    char w = MASTER_TRIGGER_WAKEUP;
-
-    if (fd < 0)
-        return;
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", QMGR_SOCKET);
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0
-        && send(fd, &w, 1, MSG_NOSIGNAL) != 1)
-        msg_debug("qmgr wakeup: %s", strerror(errno));
-    close(fd);
 }
 
 struct feed {
@@ -231,6 +213,6 @@ void local_forward_flush(struct local_ctx *c)
     local_user_free(&owner);
     if (rc < 0)
         return;
-    wake_qmgr();
+    trigger_qmgr();
     local_note(c, LOCAL_OK, "2.0.0", "forwarded as %s", id);
 }

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "maildrop.h"
 #include "mail_tool.h"
+#include "trigger.h"
 #include "mem.h"
 #include "queue_file.h"
 #include "queue_id.h"
@@ -53,7 +54,6 @@
 #define MAILDROP_DIR    "maildrop"
 #define INCOMING_DIR    "incoming"
 #define CORRUPT_DIR     "corrupt"
-#define QMGR_SOCKET     "public/qmgr"
 #define HASH_DEPTH      0           /* no hash_queue_depth parameter yet */
 #define LINE_PIECE      4096
 #define MAX_PER_SCAN    10000       /* then yield to the event loop */
@@ -216,7 +216,7 @@ static int pickup_one(const char *name)
         msg_warn("%s: remove %s: %s (the message may be queued twice)", id,
                  buf_str(&path), strerror(errno));
     msg_info("%s: uid=%ld from=<%s>", id, (long)md.uid, md.sender);
-    (void)tool_trigger(QMGR_SOCKET, "W", 1);
+    trigger_qmgr();
     done = 1;
     goto out;
 

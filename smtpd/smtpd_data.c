@@ -20,10 +20,10 @@
 
 #include "log.h"
 #include "smtpd.h"
+#include "trigger.h"
 
 #define INCOMING_DIR "incoming"
 #define HOLD_DIR     "hold"
-#define QMGR_SOCKET  "public/qmgr"
 #define HASH_DEPTH   0
 
 static void set_status(struct cleanup_status *st, enum cleanup_result r, int code,
@@ -112,24 +112,6 @@ void smtpd_txn_reset(struct smtpd_session *s)
     buf_reset(&s->bdat_line);
 }
 
-/* Tell qmgr that incoming/ has something (qmgr may not exist yet). */
-static void wake_qmgr(void)
-{
-    struct sockaddr_un sun;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    char w = 'W';
-
-    if (fd < 0)
-        return;
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", QMGR_SOCKET);
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0
-        && send(fd, &w, 1, MSG_NOSIGNAL) != 1)
-        msg_debug("qmgr wakeup: %s", strerror(errno));
-    close(fd);
-}
-
 /* Note the first failure of the content; later content is dropped. */
 static void content_fail(struct smtpd_session *s, const struct cleanup_status *st)
 {
@@ -208,7 +190,7 @@ static int message_end(struct smtpd_session *s, const char *stage)
     smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
     smtpd_txn_reset(s);
     if (!discard && !hold)
-        wake_qmgr();
+        trigger_qmgr();
     return 1;
 }
 

@@ -51,10 +51,42 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+PORT_CLAIMS = "/tmp/postern-test-ports"
+
+
+def claim_ports(ports):
+    """Claim ports for this test process. Tests run side by side (ctest -j2)
+    and an instance binds its ports only when it starts, so a port that
+    looks free may already be another test's choice. A claim lasts a
+    minute, long enough for the instance to start and hold the ports."""
+    os.makedirs(PORT_CLAIMS, mode=0o1777, exist_ok=True)
+    try:
+        os.chmod(PORT_CLAIMS, 0o1777)
+    except OSError:
+        pass                                # another user's directory
+    made = []
+    for port in ports:
+        path = os.path.join(PORT_CLAIMS, str(port))
+        try:
+            if time.time() - os.stat(path).st_mtime > 60:
+                os.unlink(path)
+        except OSError:
+            pass
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            made.append(path)
+        except OSError:
+            for m in made:
+                os.unlink(m)
+            return False
+    return True
+
+
 def pick_port_base():
-    for _ in range(200):
-        base = random.randrange(10000, 19000, 1000)    # base+995 stays below free_port's range
-        if all(port_free(base + p) for p in PORTS):
+    for _ in range(500):
+        base = random.randrange(10000, 19000)    # base+995 stays below free_port's range
+        ports = [base + p for p in PORTS]
+        if all(port_free(p) for p in ports) and claim_ports(ports):
             return base
     raise RuntimeError("no free port range")
 

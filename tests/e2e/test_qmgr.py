@@ -300,7 +300,9 @@ def test_active_limit_processes_everything(instance):
         elif line.endswith(": removed"):
             inside -= 1
         most = max(most, inside)
-    assert most == 2
+    # pickup feeds qmgr one file at a time, so under load qmgr may finish
+    # each message before the next arrives: "at most", not "exactly".
+    assert 1 <= most <= 2
     assert not queue_files(instance, "active") and not queue_files(instance, "incoming")
 
 
