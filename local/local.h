@@ -6,7 +6,9 @@
  *
  * A recipient may fan out (alias to several destinations, .forward): each
  * destination adds to the outcome with local_note(); the worst status
- * wins (bounce over defer over sent) and its text is the reason, while
+ * wins (defer over bounce over sent: a destination that failed for now
+ * must be tried again, so the whole recipient is deferred even when
+ * another destination bounced) and its text is the reason, while
  * successful texts are joined ("delivered to file: /x, forwarded as ID").
  */
 #ifndef POSTERN_LOCAL_H
@@ -21,7 +23,8 @@
 #include "local_rcpt.h"
 #include "maincf.h"
 
-enum local_status { LOCAL_OK = 0, LOCAL_DEFER = 1, LOCAL_BOUNCE = 2 };
+/* Ordered: a higher status wins (local_note). */
+enum local_status { LOCAL_OK = 0, LOCAL_BOUNCE = 1, LOCAL_DEFER = 2 };
 
 /* Where a |command or /file came from: allow_mail_to_commands/files. */
 enum local_source { LOCAL_SRC_ALIAS, LOCAL_SRC_FORWARD, LOCAL_SRC_INCLUDE };
