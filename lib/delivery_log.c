@@ -46,24 +46,12 @@ void delivery_log_delta(struct buf *out, const struct timeval *to,
     format_usec(out, us);
 }
 
-/* The address an ORCPT names ("rfc822;a+2Bb@x" -> "a+b@x"), into out. */
+/* The address an ORCPT names: stored decoded ("rfc822;a+b@x"), used as is. */
 static void orcpt_address(const char *orcpt, struct buf *out)
 {
     const char *semi = strchr(orcpt, ';');
-    const char *p = semi ? semi + 1 : orcpt;
-    static const char hex[] = "0123456789ABCDEF";
 
-    for (; *p; p++) {
-        const char *h1, *h2;
-
-        if (*p == '+' && p[1] && p[2] && (h1 = strchr(hex, p[1])) != NULL
-            && (h2 = strchr(hex, p[2])) != NULL) {
-            buf_putc(out, (int)((h1 - hex) * 16 + (h2 - hex)));
-            p += 2;
-        } else {
-            buf_putc(out, *p);
-        }
-    }
+    buf_puts(out, semi ? semi + 1 : orcpt);
 }
 
 /* Has a time stamp been set? */

@@ -46,13 +46,40 @@ static void maildir_host(struct buf *out)
  * Open directory name under dirfd (AT_FDCWD for a path) without following
  * a symlink at its last step, creating it when asked. -1 with errno.
  */
+/*
+ * Make a new directory entry durable: fsync the directory that holds
+ * path ("a/b/c" -> "a/b"; "/" or "." for single names). -1 with errno.
+ */
+static int sync_parent(const char *path)
+{
+    char parent[4096];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+
+    if (slash == NULL)
+        snprintf(parent, sizeof(parent), ".");
+    else if (slash == path)
+        snprintf(parent, sizeof(parent), "/");
+    else
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+    if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 static int open_dir_at(int dirfd, const char *name, int create)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
     if (fd < 0 && errno == ENOENT && create) {
-        if (mkdirat(dirfd, name, MAILDIR_MODE) < 0 && errno != EEXIST)
-            return -1;
+        if (mkdirat(dirfd, name, MAILDIR_MODE) < 0) {
+            if (errno != EEXIST)
+                return -1;
+        } else if ((dirfd == AT_FDCWD ? sync_parent(name) : fsync(dirfd)) < 0) {
+            return -1;          /* a new directory must survive a crash too */
+        }
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     return fd;
@@ -82,8 +109,12 @@ static int open_maildir(const char *dir, int create)
         if (*p != '/')
             continue;
         *p = 0;
-        if (mkdir(path, MAILDIR_MODE) < 0 && errno != EEXIST)
+        if (mkdir(path, MAILDIR_MODE) < 0) {
+            if (errno != EEXIST)
+                return -1;
+        } else if (sync_parent(path) < 0) {
             return -1;
+        }
         *p = '/';
     }
     return open_dir_at(AT_FDCWD, path, 1);

@@ -46,7 +46,9 @@
  * done. A delivery agent marks a recipient done by overwriting that one
  * byte in place (pwrite + fsync), never by rewriting the file. NOTIFY is
  * a bit set of QF_NOTIFY_* (0: not given, NEVER only alone). ORCPT is
- * stored as the client gave it ("rfc822;user@example"), empty if none.
+ * stored as TYPE;ADDRESS with the address decoded (no xtext: smtpd
+ * decoded it; "rfc822;a+b@example"), empty if none; the smtp client
+ * encodes it again.
  *
  * Content is opaque here: the message bytes, streamed in B chunks while
  * they arrive, so neither smtpd nor a delivery agent ever holds a whole

@@ -205,6 +205,8 @@ int qmgr_dsn_split(const char *text, char cls, char dsn[16], const char **rest);
 
 /* qmgr_active.c */
 void qmgr_active_finish(struct qmgr_message *m);
+/* Move an unreadable active/ID back to deferred/, retried after delay seconds. */
+void qmgr_active_putback(const char *id, int delay);
 
 /* qmgr_ipc.c: one request, one reply over a UNIX socket, never blocking. */
 #define QMGR_IPC_OK         0

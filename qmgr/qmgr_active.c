@@ -38,13 +38,23 @@
 
 #define SHORT_RETRY 60          /* seconds, after a failed notice */
 
-/* Does KIND/ID exist? */
+/*
+ * Does KIND/ID exist? Only a clear "no such file" is no: when in doubt
+ * (EACCES, EIO) the notice is attempted, and the bounce service's own
+ * failure keeps the message, rather than the log being left behind.
+ */
 static int log_exists(const char *kind, const char *id)
 {
     char path[64];
 
     snprintf(path, sizeof(path), "%s/%s", kind, id);
-    return access(path, F_OK) == 0;
+    if (access(path, F_OK) == 0)
+        return 1;
+    if (errno != ENOENT) {
+        msg_warn("%s: %m", path);
+        return 1;
+    }
+    return 0;
 }
 
 /* Has this recipient offset a final result that is not marked yet? */
@@ -238,9 +248,32 @@ static void final(struct qmgr_message *m)
         if (utimensat(AT_FDCWD, from, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
             msg_warn("%s: set retry time: %m", from);
         if (rename(from, to) < 0 && errno != ENOENT)
-            msg_warn("%s: move to %s: %m", from, QMGR_DEFERRED);
+            msg_fatal("%s: move to %s: %m; restarting, so that recovery takes it",
+                      from, QMGR_DEFERRED);
     }
     qmgr_message_free(m);
+}
+
+/*
+ * A file in active/ that qmgr could not take on (unreadable for now):
+ * back to deferred/, to be tried again in delay seconds. Scans never look
+ * in active/, so leaving it there would strand it until a restart; if
+ * even the move fails, exit and let the restart's recovery take it.
+ */
+void qmgr_active_putback(const char *id, int delay)
+{
+    char from[512], to[512];
+    struct timespec ts[2];
+
+    snprintf(from, sizeof(from), "%s/%s", QMGR_ACTIVE, id);
+    snprintf(to, sizeof(to), "%s/%s", QMGR_DEFERRED, id);
+    ts[0].tv_sec = ts[1].tv_sec = time(NULL) + delay;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    if (utimensat(AT_FDCWD, from, ts, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+        msg_warn("%s: set retry time: %m", from);
+    if (rename(from, to) < 0 && errno != ENOENT)
+        msg_fatal("%s: move to %s: %m; restarting, so that recovery takes it",
+                  from, QMGR_DEFERRED);
 }
 
 void qmgr_active_finish(struct qmgr_message *m)

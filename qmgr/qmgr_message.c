@@ -35,10 +35,11 @@ struct qmgr_message *qmgr_message_open(const char *id)
 
     active_path(path, id);
     if (queue_file_open(path, QF_OPEN_RDONLY, &qf, &corrupt, &why) < 0) {
-        if (corrupt)
-            queue_file_quarantine(path, QMGR_CORRUPT, buf_str(&why));
-        else
+        if (!corrupt)
             msg_warn("%s: %s", id, buf_str(&why));
+        /* Never strand it in active/: a file that stays is tried again later. */
+        if (!corrupt || queue_file_quarantine(path, QMGR_CORRUPT, buf_str(&why)) < 0)
+            qmgr_active_putback(id, 60);
         buf_free(&why);
         return NULL;
     }
@@ -158,6 +159,7 @@ static void settle_now(void *arg)
     if (m->more) {
         qmgr_message_sync_marks(m);
         qmgr_message_load(m, NULL);
+        qmgr_schedule();        /* the new slice's recipients go out now */
     } else {
         qmgr_active_finish(m);
     }

@@ -137,10 +137,16 @@ void qmgr_result_sent(struct qmgr_rcpt *r, const char *relay, const char *dsn,
 {
     if (relay)
         log_result(r, relay, dsn, "sent", text);
-    if (r->notify & QF_NOTIFY_SUCCESS)
-        (void)log_entry(DSN_LOG_TRACE, r, action ? action : "delivered", dsn, text,
-                        NULL, mta);
-    add_unmarked(r->msg, r->offset);
+    if ((r->notify & QF_NOTIFY_SUCCESS)
+        && log_entry(DSN_LOG_TRACE, r, action ? action : "delivered", dsn, text,
+                     NULL, mta) < 0) {
+        /* The success notice asked for could not be recorded: keep the
+         * recipient (a second delivery, as in Postfix, not a lost notice). */
+        r->msg->any_deferred = 1;
+        r->msg->trouble = 1;
+    } else {
+        add_unmarked(r->msg, r->offset);
+    }
     rcpt_done(r);
 }
 

@@ -12,22 +12,20 @@
 #include "log.h"
 #include "mailbox.h"
 #include "mem.h"
-#include "smtp_cmd.h"
 #include "virtual.h"
 
 #define RELAY "virtual"
 
-/* The address an ORCPT names ("rfc822;a+2Bb@x" -> "a+b@x"); "" if none. */
+/*
+ * The address an ORCPT names: the queue file holds it decoded
+ * ("rfc822;a+b@x"; smtpd decoded the xtext), so it is used as it is.
+ */
 static void orcpt_address(const char *orcpt, struct buf *out)
 {
     const char *semi = strchr(orcpt, ';');
-    const char *p = semi ? semi + 1 : orcpt;
 
     buf_reset(out);
-    if (smtp_xtext_decode(out, p, strlen(p)) < 0) {
-        buf_reset(out);
-        buf_puts(out, p);       /* not xtext after all: as stored (no CR/LF there) */
-    }
+    buf_puts(out, semi ? semi + 1 : orcpt);
 }
 
 /* Write the message into u's mailbox as u; 0 or -1 with why, *is_temp. */

@@ -2,7 +2,7 @@
  * test_delivery_log - unit tests for the Postfix-shaped delivery log
  * line: delay rounding (two significant digits, 0.01 s resolution, whole
  * seconds from 10 s), the delays a/b/c/d split with and without an agent,
- * and orig_to from an xtext ORCPT.
+ * and orig_to from a (decoded) ORCPT.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,7 +45,7 @@ static void test_line_with_agent(void **state)
     struct timeval now = {1000, 310000};
     struct buf b = BUF_INIT;
 
-    delivery_log_format(&b, "4XyZ0a1B2c", "bob@example.test", "rfc822;b+2Bx@example.test",
+    delivery_log_format(&b, "4XyZ0a1B2c", "bob@example.test", "rfc822;b+x@example.test",
                         "local", &t, &now, "2.0.0", "sent", "delivered to maildir");
     assert_string_equal(buf_str(&b),
                         "4XyZ0a1B2c: to=<bob@example.test>, orig_to=<b+x@example.test>, "
