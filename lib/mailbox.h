@@ -44,8 +44,9 @@
  * (eugid.h); nothing here changes identity.
  *
  * RESULT. 0 delivered; -1 failed, with *is_temp 1 for a temporary problem
- * (I/O error, lock busy, disk full) or 0 for a permanent one (not a
- * regular file, symlink, wrong owner, over the size limit), and why set
+ * (I/O error, lock busy, disk full, an mbox owned by someone else when
+ * check_owner: Postfix defers that too) or 0 for a permanent one (not a
+ * regular file, symlink, over the size limit), and why set
  * to a text for the log ("cannot update mailbox /var/mail/bob: ...").
  * errno is left set, so that a caller can pick its DSN (EFBIG: over the
  * size limit, EDQUOT: over quota; both "5.2.2 mailbox full").

@@ -120,6 +120,8 @@ static int mbox_open(const char *path, const struct mailbox_opts *o,
         buf_printf(why, "cannot update mailbox %s: file has %lu hard links", path,
                    (unsigned long)st.st_nlink);
     } else if (o->check_owner && st.st_uid != o->owner) {
+        /* Postfix defers this one: the admin can fix the owner in time. */
+        *is_temp = 1;
         buf_printf(why, "cannot update mailbox %s: file is owned by uid %ld, not %ld",
                    path, (long)st.st_uid, (long)o->owner);
     } else {

@@ -8,6 +8,7 @@
  * X-Original-To: on top.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ void local_deliver_mailbox(struct local_ctx *c, const struct local_user *u)
     struct buf path = BUF_INIT, why = BUF_INIT;
     size_t len;
     int maildir, is_temp = 0, rc, err;
+    struct stat sst;
+    gid_t gid;
 
     if (local_can_become(u->uid, u->name, &why) < 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "%s", buf_str(&why));
@@ -73,7 +76,11 @@ void local_deliver_mailbox(struct local_ctx *c, const struct local_user *u)
     o.check_owner = config_bool(c->cfg, "strict_mailbox_ownership");
     o.owner = u->uid;
 
-    if (eugid_set(u->uid, u->gid) < 0) {
+    gid = u->gid;
+    if (!*home_mailbox && !maildir && stat(spool, &sst) == 0
+        && (sst.st_mode & S_IWGRP) && !(sst.st_mode & S_IWOTH))
+        gid = sst.st_gid;   /* Debian's root:mail 2775 spool: create as group mail */
+    if (eugid_set(u->uid, gid) < 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "cannot deliver as user %s (uid %ld): %s",
                    u->name, (long)u->uid, strerror(errno));
         buf_free(&path);

@@ -432,9 +432,16 @@ static void transaction(struct smtp_session *s)
         goto out;
     }
     if (s->reply.code != 354) {
-        for (i = 0; i < req->nrcpt; i++)
-            if (accepted[i])
+        for (i = 0; i < req->nrcpt; i++) {
+            if (!accepted[i])
+                continue;
+            if (s->reply.code / 100 == 2)   /* "accepted" without the message */
+                deliver_defer(req, i, s->relay, "4.5.0",
+                              "host %s said: %s (in reply to DATA command): protocol error",
+                              s->namaddr, smtp_reply_str(&s->reply));
+            else
                 reply_result(s, i, "DATA command");
+        }
         goto quit;
     }
     if (nacc == 0) {                    /* 354 although nothing was accepted */

@@ -399,6 +399,15 @@ def test_mail_from_rejected_applies_to_all(agent, servers):
     assert srv.content == b""
 
 
+def test_2xx_reply_to_data_is_a_protocol_error(agent, servers):
+    """A server that says 250 to DATA never got the message: not sent."""
+    srv = servers(data="250 2.0.0 Ok")
+    r = agent.deliver(f"[127.0.0.1]:{srv.port}", ["a@example.net"])
+    assert r["result_0"] == "deferred"
+    assert r["dsn_0"] == "4.5.0"
+    assert "protocol error" in r["text_0"]
+
+
 def test_end_of_data_reply_applies_to_accepted(agent, servers):
     srv = servers(rcpt=lambda arg: "550 5.1.1 no" if "bad" in arg else "250 Ok",
                   dot="452 4.3.1 Insufficient system storage")
