@@ -159,6 +159,9 @@ static void local_deliver(struct delivery_request *req, const struct config *cfg
         for (size_t k = 0; k < c.nfwd; k++)
             free(c.fwd[k]);
         free(c.fwd);
+        for (size_t k = 0; k < c.nseen; k++)
+            free(c.seen[k]);
+        free(c.seen);
         free(c.fwd_sender);
         free(c.delivered_to);
         free(original);

@@ -36,6 +36,7 @@ struct local_user {
     gid_t gid;
     char *home;
     char *shell;
+    int is_default_privs;           /* chosen for a root-owned alias database */
 };
 
 #define LOCAL_MAX_DEPTH     10      /* :include: nesting */
@@ -60,13 +61,19 @@ struct local_ctx {
     size_t nfwd;
     char *fwd_sender;               /* NULL: the message's sender */
     int to_mailbox;                 /* deliver to the user's own mailbox too */
+    /* :include: paths read and |command or /file destinations done (once each). */
+    char **seen;
+    size_t nseen;
 };
 
 /* Add one destination's outcome (see above). */
 void local_note(struct local_ctx *c, enum local_status st, const char *dsn,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Look a user up (getpwnam); 1 found, 0 unknown, -1 error (why). */
+/*
+ * Look a user up (getpwnam); 1 found, 0 unknown, -1 error (why). A uid
+ * without a passwd entry is -1 in a privileged instance (no safe group).
+ */
 int local_user_byname(const char *name, struct local_user *u, struct buf *why);
 int local_user_byuid(uid_t uid, struct local_user *u, struct buf *why);
 void local_user_free(struct local_user *u);
@@ -76,7 +83,8 @@ int local_can_become(uid_t uid, const char *name, struct buf *why);
 /*
  * Commands and files never run as root: for uid 0 (root's .forward or
  * mailbox_command) fill tmp with default_privs and return it, else
- * return as. NULL (noted as a deferral) when default_privs is unusable.
+ * return as. NULL (noted as a deferral) when default_privs is unusable
+ * or, in a privileged instance, the identity has gid 0.
  */
 const struct local_user *local_not_root(struct local_ctx *c, const struct local_user *as,
                                         struct local_user *tmp);
@@ -98,7 +106,9 @@ void local_forward_add(struct local_ctx *c, const char *addr);
 
 /*
  * local_dests.c: deliver a list of alias/.forward destinations: commands
- * and files as `as` (if src allows them), :include: files (depth-bounded),
+ * and files as `as` (if src allows them; each distinct one once per
+ * recipient), :include: files (depth-bounded, each path read once per
+ * recipient, run as the file's owner only under default_privs),
  * addresses collected for re-queueing (ext appended when not NULL), and
  * the recipient's own name noted in c->to_mailbox. *no_forward is set
  * by a \user entry for the recipient itself.

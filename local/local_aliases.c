@@ -87,18 +87,25 @@ static int alias_identity(struct local_ctx *c, const struct dict *d, struct loca
 
     if (!eugid_privileged())
         rc = local_user_byuid(getuid(), as, &why);
-    else if (file && stat(file, &st) == 0 && st.st_uid != 0)
-        rc = local_user_byuid(st.st_uid, as, &why);
-    else if ((rc = local_user_byname(privs, as, &why)) == 0)
+    else if (file && stat(file, &st) == 0 && st.st_uid != 0) {
+        if ((rc = local_user_byuid(st.st_uid, as, &why)) < 0) {
+            msg_warn("cannot find alias database owner for %s: %s", d->spec, buf_str(&why));
+            buf_set(&why, "cannot find alias database owner");
+        }
+    } else if ((rc = local_user_byname(privs, as, &why)) == 0)
         buf_printf(&why, "default_privs user %s does not exist", privs);
+    else
+        as->is_default_privs = 1;
     free(file);
     if (rc <= 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "%s", buf_str(&why));
         buf_free(&why);
         return -1;
     }
-    if (as->uid == 0 && eugid_privileged()) {
-        local_note(c, LOCAL_DEFER, "4.3.0", "default_privs user %s has uid 0", privs);
+    if ((as->uid == 0 || as->gid == 0) && eugid_privileged()) {
+        local_note(c, LOCAL_DEFER, "4.3.0", "%s %s has %s 0",
+                   as->is_default_privs ? "default_privs user" : "alias database owner",
+                   as->name, as->uid == 0 ? "uid" : "gid");
         local_user_free(as);
         buf_free(&why);
         return -1;

@@ -204,6 +204,7 @@ void local_deliver_command(struct local_ctx *c, const char *cmd, const struct lo
 {
     struct buf why = BUF_INIT, output = BUF_INIT;
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, timed_out = 0;
+    int fstatus = -1, feeder_done = 0;
     unsigned flags = MAIL_COPY_FROM_LINE | MAIL_COPY_RETURN_PATH;
     pid_t pid = -1, feeder = -1;
     char **argv, **env;
@@ -293,9 +294,20 @@ void local_deliver_command(struct local_ctx *c, const char *cmd, const struct lo
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
     }
-    if (feeder > 0) {
-        int fstatus;
+    /* The feeder must finish too, or the command got a truncated copy. */
+    while (feeder > 0 && !feeder_done && !timed_out) {
+        pid_t w = waitpid(feeder, &fstatus, WNOHANG);
 
+        if (w == feeder)
+            feeder_done = 1;
+        else if (w < 0 && errno != EINTR)
+            break;
+        else if (now_ms() >= deadline)
+            timed_out = 1;
+        else
+            poll(NULL, 0, 20);
+    }
+    if (feeder > 0 && !feeder_done) {
         kill(feeder, SIGKILL);
         while (waitpid(feeder, &fstatus, 0) < 0 && errno == EINTR)
             ;
@@ -307,7 +319,10 @@ void local_deliver_command(struct local_ctx *c, const char *cmd, const struct lo
     if (feeder < 0)
         local_note(c, LOCAL_DEFER, "4.3.0", "cannot fork: %s", strerror(ENOMEM));
     else if (timed_out)
-        local_note(c, LOCAL_DEFER, "4.3.0", "command time limit exceeded: \"%s\"%s", cmd,
+        local_note(c, LOCAL_DEFER, "4.3.0", "Command time limit exceeded: \"%s\"%s", cmd,
+                   buf_str(&why));
+    else if (!feeder_done || !WIFEXITED(fstatus) || WEXITSTATUS(fstatus) != 0)
+        local_note(c, LOCAL_DEFER, "4.3.0", "cannot write message to command: \"%s\"%s", cmd,
                    buf_str(&why));
     else if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         local_note(c, LOCAL_OK, "2.0.0", "delivered to command: %s", cmd);

@@ -16,6 +16,7 @@
 
 #include "eugid.h"
 #include "local.h"
+#include "log.h"
 #include "mem.h"
 
 #define INCLUDE_MAX_BYTES   (1024 * 1024)
@@ -65,6 +66,11 @@ static int read_include(struct local_ctx *c, const char *path, const struct loca
         close(fd);
         return -1;
     }
+    if (st.st_mode & S_IWOTH) {
+        local_note(c, LOCAL_BOUNCE, "5.3.5", ":include: file %s is world writable", path);
+        close(fd);
+        return -1;
+    }
     *owner = st.st_uid;
     while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
         if (text->len + (size_t)n > INCLUDE_MAX_BYTES) {
@@ -85,6 +91,22 @@ static int read_include(struct local_ctx *c, const char *path, const struct loca
     return 0;
 }
 
+/* Was kind+key already handled for this recipient? Else remember it. */
+static int seen_before(struct local_ctx *c, char kind, const char *key)
+{
+    struct buf b = BUF_INIT;
+
+    buf_printf(&b, "%c%s", kind, key);
+    for (size_t k = 0; k < c->nseen; k++)
+        if (strcmp(c->seen[k], buf_str(&b)) == 0) {
+            buf_free(&b);
+            return 1;
+        }
+    c->seen = xrealloc(c->seen, (c->nseen + 1) * sizeof(*c->seen));
+    c->seen[c->nseen++] = buf_steal(&b);
+    return 0;
+}
+
 /* Expand one :include: file. */
 static void do_include(struct local_ctx *c, const char *path, const struct local_user *as,
                        const struct local_user *rcpt_user, int depth, const char *ext,
@@ -99,17 +121,27 @@ static void do_include(struct local_ctx *c, const char *path, const struct local
         local_note(c, LOCAL_BOUNCE, "5.4.6", "include nesting too deep: %s", path);
         return;
     }
+    if (seen_before(c, 'I', path))
+        return;
     if (read_include(c, path, as, &text, &uid) < 0)
         goto out;
     if (local_alias_parse_file(text.data ? text.data : "", text.len, &l, &why) < 0) {
         local_note(c, LOCAL_BOUNCE, "5.3.0", "include file %s: %s", path, buf_str(&why));
         goto out;
     }
-    /* Its commands and files run as its owner, unless that is root. */
-    if (uid != 0 && uid != as->uid && eugid_privileged()
-        && local_user_byuid(uid, &owner, &why) > 0)
+    /*
+     * Under default_privs (a root-owned alias database), its commands and
+     * files run as its owner unless that is root; .forward and user-owned
+     * aliases keep their own identity.
+     */
+    if (as->is_default_privs && uid != 0 && uid != as->uid && eugid_privileged()) {
+        if (local_user_byuid(uid, &owner, &why) <= 0) {
+            msg_warn("cannot find username for uid %ld: %s", (long)uid, buf_str(&why));
+            local_note(c, LOCAL_DEFER, "4.3.0", "cannot find :include: file owner username");
+            goto out;
+        }
         local_dests(c, &l, LOCAL_SRC_INCLUDE, &owner, rcpt_user, depth + 1, ext, no_forward);
-    else
+    } else
         local_dests(c, &l, LOCAL_SRC_INCLUDE, as, rcpt_user, depth + 1, ext, no_forward);
 out:
     local_user_free(&owner);
@@ -144,13 +176,13 @@ void local_dests(struct local_ctx *c, const struct local_dest_list *l,
         case LOCAL_DEST_COMMAND:
             if (!local_param_has(c->cfg, "allow_mail_to_commands", sname))
                 local_note(c, LOCAL_BOUNCE, "5.7.1", "mail to command is restricted");
-            else
+            else if (!seen_before(c, 'C', d->value))
                 local_deliver_command(c, d->value, as, rcpt_user ? rcpt_user : as, 0);
             break;
         case LOCAL_DEST_FILE:
             if (!local_param_has(c->cfg, "allow_mail_to_files", sname))
                 local_note(c, LOCAL_BOUNCE, "5.7.1", "mail to file is restricted");
-            else
+            else if (!seen_before(c, 'F', d->value))
                 local_deliver_file(c, d->value, as);
             break;
         case LOCAL_DEST_INCLUDE:

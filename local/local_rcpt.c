@@ -8,6 +8,7 @@
 
 #include "dict.h"
 #include "local_rcpt.h"
+#include "log.h"
 #include "mem.h"
 
 /* Must this folded local part stay whole? */
@@ -52,6 +53,13 @@ void local_rcpt_split(const char *address, const char *delimiters,
     if (cut < len) {
         r->delim[0] = r->local[cut];
         r->extension = xstrndup(address + cut + 1, len - cut - 1);
+        /* A '/' would let the extension name a path: drop it (Postfix). */
+        if (strchr(r->extension, '/')) {
+            msg_warn("%s: address with illegal extension: %s", r->local, r->extension);
+            free(r->extension);
+            r->extension = NULL;
+            r->delim[0] = 0;
+        }
     }
 }
 

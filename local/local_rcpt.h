@@ -9,6 +9,7 @@
  * Never split: "postmaster" and "mailer-daemon"; with owner_request_special
  * and '-' as the delimiter, "owner-LIST" and "LIST-request" (Postfix's
  * split_addr()). The domain is everything after the last '@' ("" if none).
+ * An extension containing '/' is dropped with a warning (extension NULL).
  */
 #ifndef POSTERN_LOCAL_RCPT_H
 #define POSTERN_LOCAL_RCPT_H

@@ -75,7 +75,12 @@ int local_user_byuid(uid_t uid, struct local_user *u, struct buf *why)
         if (errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF || errno == EPERM) {
             char num[32];
 
-            /* A uid without a name still works as an identity. */
+            /* Privileged, a nameless uid has no safe group: refuse it. */
+            if (eugid_privileged()) {
+                buf_printf(why, "no passwd entry for uid %ld", (long)uid);
+                return -1;
+            }
+            /* Unprivileged, it is this instance's own identity. */
             snprintf(num, sizeof(num), "%ld", (long)uid);
             u->name = xstrdup(num);
             u->uid = uid;
@@ -125,11 +130,18 @@ const struct local_user *local_not_root(struct local_ctx *c, const struct local_
     int rc;
 
     memset(tmp, 0, sizeof(*tmp));
-    if (as->uid != 0 || !eugid_privileged())
+    if (!eugid_privileged())
         return as;
-    if ((rc = local_user_byname(privs, tmp, &why)) <= 0 || tmp->uid == 0) {
+    if (as->uid != 0 && as->gid == 0) {
+        local_note(c, LOCAL_DEFER, "4.3.0", "user %s has gid 0", as->name);
+        return NULL;
+    }
+    if (as->uid != 0)
+        return as;
+    if ((rc = local_user_byname(privs, tmp, &why)) <= 0 || tmp->uid == 0 || tmp->gid == 0) {
         local_note(c, LOCAL_DEFER, "4.3.0", "default_privs user %s %s", privs,
-                   rc < 0 ? buf_str(&why) : rc == 0 ? "does not exist" : "has uid 0");
+                   rc < 0 ? buf_str(&why) : rc == 0 ? "does not exist"
+                   : tmp->uid == 0 ? "has uid 0" : "has gid 0");
         local_user_free(tmp);
         buf_free(&why);
         return NULL;

@@ -314,3 +314,64 @@ def test_expand_owner_alias(instances):
     mid, qid = send(inst, f"list@{HOST}", "to the list")
     msg = with_mid(mbox_messages, inst.spool("alice"), mid)
     assert msg["Return-Path"] == f"<carol@{HOST}>"
+
+
+def test_include_safety(instances):
+    """:include: files: world-writable ones bounce 5.3.5; a file that
+    includes itself is read once and a repeated command runs once; the
+    file owner's identity is used only under default_privs (root-owned
+    aliases), never for a .forward."""
+    inst, users = make(instances, allow_mail_to_commands="alias, forward, include",
+                       allow_mail_to_files="alias, forward, include")
+    top = os.path.dirname(inst.dir)
+    out = os.path.join(top, "incl-out")
+    os.makedirs(out)
+    os.chmod(out, 0o1777)
+    ww = os.path.join(top, "ww.list")
+    with open(ww, "w") as f:
+        f.write("alice\n")
+    os.chmod(ww, 0o666)
+    dup = os.path.join(out, "dup.out")
+    selfl = os.path.join(top, "self.list")
+    with open(selfl, "w") as f:
+        f.write(f":include:{selfl}\n" * 50 + "alice\n" + f'"|id -u >> {dup}; cat >> {dup}"\n' * 3)
+    bobl = os.path.join(top, "bob.list")
+    fwd_out = os.path.join(out, "fwd.out")
+    with open(bobl, "w") as f:
+        f.write(f'"|id -u > {fwd_out}"\n')
+    for p in (selfl, bobl):
+        os.chmod(p, 0o644)
+    if is_root():
+        os.chown(selfl, users.uid("alice"), -1)
+        os.chown(bobl, users.uid("bob"), -1)
+    users.write_home_file("carol", ".forward", f":include:{bobl}\n")
+    add_aliases(inst, f"ww: :include:{ww}\nselfish: :include:{selfl}\n")
+    inst.start()
+
+    mid, qid = send(inst, f"ww@{HOST}", "world writable")
+    dsn, text = result(inst, qid, f"ww@{HOST}", "bounced")
+    assert (dsn, text) == ("5.3.5", f":include: file {ww} is world writable"), (dsn, text)
+
+    mid, qid = send(inst, f"selfish@{HOST}", "self include")
+    dsn, text = result(inst, qid, f"selfish@{HOST}")
+    assert re.fullmatch(r"delivered to command: .*, forwarded as \w+", text), text
+    with_mid(mbox_messages, inst.spool("alice"), mid)
+    with open(dup) as f:
+        got = f.read()
+    assert got.count(f"Message-ID: {mid}") == 1, got
+    assert got.splitlines()[0] == str(users.uid("alice")), got   # file owner under default_privs
+
+    mid, qid = send(inst, f"carol@{HOST}", "forward include")
+    dsn, text = result(inst, qid, f"carol@{HOST}")
+    wait_path(fwd_out)
+    with open(fwd_out) as f:
+        assert f.read().strip() == str(users.uid("carol"))        # not bob: a .forward
+
+
+def test_command_time_limit(instances):
+    """A command over command_time_limit is killed and deferred (Postfix's text)."""
+    inst, users = make(instances, mailbox_command="sleep 30", command_time_limit="2s")
+    inst.start()
+    mid, qid = send(inst, f"bob@{HOST}", "slow")
+    dsn, text = result(inst, qid, f"bob@{HOST}", "deferred")
+    assert (dsn, text) == ("4.3.0", 'Command time limit exceeded: "sleep 30"'), (dsn, text)

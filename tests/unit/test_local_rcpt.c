@@ -56,10 +56,21 @@ static void test_special(void **state)
     check("owner+x@x", "+", 1, "owner+x|owner|x|x|+");
 }
 
+/* An extension with '/' is dropped; the user stays without it (Postfix). */
+static void test_illegal_extension(void **state)
+{
+    (void)state;
+    check("bob+a/b@x", "+", 1, "bob+a/b|bob|-|x|");
+    check("bob+../../etc@x", "+", 1, "bob+../../etc|bob|-|x|");
+    check("bob+/@x", "+-", 1, "bob+/|bob|-|x|");
+    check("bob+ok@x", "+", 1, "bob+ok|bob|ok|x|+");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_illegal_extension),
         cmocka_unit_test(test_special),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
