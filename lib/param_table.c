@@ -287,6 +287,8 @@ const struct param_def param_table[] = {
         "recipients accepted per message"),
     LIST("smtpd_recipient_restrictions", "",
          "restrictions applied to RCPT TO, after smtpd_relay_restrictions"),
+    BOOL("smtpd_reject_unlisted_recipient", "yes",
+         "reject mail for unknown users of our domains at RCPT time"),
     LIST("smtpd_relay_restrictions",
          "permit_mynetworks, reject_unauth_destination",
          "relay control applied to RCPT TO"),

@@ -42,8 +42,11 @@
  * canonical_maps, recipient_canonical_maps) are opened only when that
  * restriction is used; one that cannot be opened is logged and makes
  * every lookup in it a temporary failure (451 4.3.0), as Postfix does.
- * "unix:passwd.byname" (also as "proxy:unix:passwd.byname") is
- * getpwnam(3).
+ *
+ * With smtpd_reject_unlisted_recipient = yes (Postfix's default), every
+ * recipient that the restriction lists did not reject is also checked
+ * as reject_unlisted_recipient would, after them, so mail for unknown
+ * users is refused at RCPT time instead of bounced later (backscatter).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -123,6 +126,7 @@ struct smtpd_check {
     struct sc_list mynetworks, mydestination, relay_domains, va_domains, vm_domains;
     /* reject_unlisted_recipient (only when used) */
     int unlisted;
+    int implicit_unlisted;          /* smtpd_reject_unlisted_recipient */
     struct dict **local_maps, **vmbox_maps, **alias_maps;   /* alias: canonical + virtual */
     size_t nlocal, nvmbox, nalias;
     int delay_reject;
@@ -303,6 +307,8 @@ struct smtpd_check *smtpd_check_open(const struct config *cfg, struct buf *err)
     chk->cfg = cfg;
     chk->tables.cfg = cfg;
     chk->delay_reject = config_bool(cfg, "smtpd_delay_reject");
+    if (config_bool(cfg, "smtpd_reject_unlisted_recipient"))
+        chk->unlisted = chk->implicit_unlisted = 1;
     chk->myorigin = xstrdup(config_str(cfg, "myorigin"));
     chk->delim = xstrdup(config_str(cfg, "recipient_delimiter"));
 
@@ -1231,6 +1237,9 @@ enum smtpd_check_result smtpd_check_rcpt(struct smtpd_check *chk,
         return ctx_done(&c, r);
     r2 = eval_list(&c, &chk->rcpt, name, "Recipient address");
     if (r2 != SMTPD_CHECK_DUNNO)
+        r = r2;
+    if (chk->implicit_unlisted && r != SMTPD_CHECK_REJECT && r != SMTPD_CHECK_DEFER
+        && (r2 = unlisted_recipient(&c)) != SMTPD_CHECK_DUNNO)
         r = r2;
     return ctx_done(&c, r);
 }

@@ -1,12 +1,12 @@
 /*
  * smtpd_check_maps - the tables and match lists behind smtpd_check:
- * one open table per spec, getpwnam(3) as "unix:passwd.byname",
- * surrogate tables for recipient maps that cannot be opened, and
+ * one open table per spec (unix:passwd.byname is lib/dict_unix.c;
+ * the default proxy:unix:passwd.byname goes through lookupd, which can
+ * read the passwd database from outside the chroot), surrogate tables for recipient maps that cannot be opened, and
  * Postfix-style address lists (mynetworks) and domain lists
  * (mydestination, relay_domains, virtual_*_domains).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,42 +95,6 @@ int sc_table_failed(const struct dict *d)
     return d != NULL && d->ops == &sc_fail_ops;
 }
 
-/*
- * unix:passwd.byname: the key is a login name. A system whose passwd
- * database cannot even find root (a chroot without /etc/passwd) cannot
- * answer: that is a temporary failure, never "user unknown".
- */
-static int passwd_lookup(struct dict *d, const char *key, struct buf *value, struct buf *why)
-{
-    struct passwd *pw;
-
-    if (*key == 0 || strchr(key, '@'))
-        return DICT_NOTFOUND;
-    errno = 0;
-    if ((pw = getpwnam(key)) != NULL) {
-        (void)buf_printf(value, "%s:x:%ld:%ld:%s:%s:%s", pw->pw_name, (long)pw->pw_uid,
-                         (long)pw->pw_gid, pw->pw_gecos ? pw->pw_gecos : "",
-                         pw->pw_dir ? pw->pw_dir : "", pw->pw_shell ? pw->pw_shell : "");
-        return DICT_FOUND;
-    }
-    if (errno == EIO || errno == EMFILE || errno == ENFILE || errno == ENOMEM
-        || getpwuid(0) == NULL) {
-        buf_printf(why, "%s: cannot read the passwd database%s%s", d->spec,
-                   errno ? ": " : "", errno ? strerror(errno) : "");
-        return DICT_TEMPFAIL;
-    }
-    return DICT_NOTFOUND;
-}
-
-static void passwd_close(struct dict *d)
-{
-    dict_free_common(d);
-}
-
-static const struct dict_ops sc_passwd_ops = {
-    .type = "unix", .caps = 0, .lookup = passwd_lookup, .close = passwd_close,
-};
-
 /* Length of the "type" in "type:name" (lower-case letters, digits, _), or 0. */
 static size_t type_len(const char *item)
 {
@@ -148,14 +112,7 @@ int sc_is_table_spec(const char *item)
         return 0;
     memcpy(type, item, n);
     type[n] = 0;
-    return dict_find_type(type) != NULL || strcmp(type, "unix") == 0;
-}
-
-static int is_passwd_spec(const char *spec)
-{
-    if (strncmp(spec, "proxy:", 6) == 0)
-        spec += 6;
-    return strcmp(spec, "unix:passwd.byname") == 0;
+    return dict_find_type(type) != NULL;
 }
 
 struct dict *sc_table_open(struct sc_tables *t, const char *spec, const char *param,
@@ -175,17 +132,10 @@ struct dict *sc_table_open(struct sc_tables *t, const char *spec, const char *pa
         }
         return t->v[i];
     }
-    if (is_passwd_spec(spec)) {
-        d = dict_alloc(sizeof(struct dict), &sc_passwd_ops, spec, 0);
-    } else {
+    {
         if ((n = type_len(spec)) > 0 && !sc_is_table_spec(spec)) {
             buf_printf(err, "parameter %s: unsupported table type \"%.*s\" in \"%s\"",
                        param, (int)n, spec, spec);
-            return NULL;
-        }
-        if (strncmp(spec, "unix:", 5) == 0) {
-            buf_printf(err, "parameter %s: unsupported unix: table \"%s\""
-                       " (only unix:passwd.byname)", param, spec);
             return NULL;
         }
         if ((d = dict_open(spec, DICT_FLAG_FOLD, t->cfg, &why)) == NULL) {

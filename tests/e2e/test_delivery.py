@@ -189,6 +189,18 @@ def test_forward_file(instances):
     inst.wait_log(rf"{new}: to=<alice@{HOST}>, orig_to=<dave@{HOST}>, .*status=sent", TIMEOUT)
 
 
+def test_unknown_local_user_rejected_at_rcpt(instances):
+    """Postfix's default smtpd_reject_unlisted_recipient: an unknown local
+    user is refused during SMTP (no backscatter); a known one, found
+    through proxy:unix:passwd.byname and lookupd, is accepted."""
+    inst, users = make_local(instances)
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+        inst.smtp(f"bob@{HOST}", [f"nosuchuser@{HOST}"], "Subject: x\n\nx\n")
+    code, text = e.value.recipients[f"nosuchuser@{HOST}"]
+    assert code == 550 and b"User unknown in local recipient table" in text, text
+    assert inst.smtp(f"bob@{HOST}", [f"alice@{HOST}"], "Subject: x\n\nx\n") == {}
+
+
 def test_unknown_local_user_bounces_to_local_sender(instances):
     """With local_recipient_maps empty smtpd accepts anyone; local bounces
     the unknown user with 5.1.1 and the DSN lands in the sender's mbox."""

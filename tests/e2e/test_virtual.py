@@ -9,6 +9,8 @@ import re
 import smtplib
 import stat
 
+import pytest
+
 from conftest import is_root, maildir_messages, mail_owner_uid, mbox_messages, wait_messages
 
 TIMEOUT = 30.0
@@ -30,11 +32,12 @@ def send(inst, sender, rcpt, text):
         s.sendmail(sender, [rcpt], text.replace("\n", "\r\n"))
 
 
-def make(instances, extra_mailboxes=()):
+def make(instances, extra_mailboxes=(), **params):
     """An instance with the virtual user bob (and extra vmailbox lines); started."""
     inst = instances("inst", users=("bob:secret",))
     if extra_mailboxes:
         add_mailboxes(inst, extra_mailboxes)
+    inst.set(**params)
     inst.start()
     return inst
 
@@ -92,9 +95,20 @@ def test_mbox_and_new_maildir(instances):
     instance.wait_queue_empty()
 
 
+def test_unknown_user_rejected_by_smtpd(instances):
+    """smtpd_reject_unlisted_recipient (default yes): no backscatter."""
+    instance = make(instances)
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+        send(instance, "alice@example.org", "nobody@example.test", "Subject: lost\n\nx\n")
+    code, text = e.value.recipients["nobody@example.test"]
+    assert code == 550 and b"User unknown in virtual mailbox table" in text
+
+
 def test_unknown_user_bounces(instances):
-    # A bare-user key is never tried for a virtual address.
-    instance = make(instances, ["nobody example.test/wrong/"])
+    # A bare-user key is never tried for a virtual address. smtpd lets the
+    # unknown user through here, so that virtual's own check is tested.
+    instance = make(instances, ["nobody example.test/wrong/"],
+                    smtpd_reject_unlisted_recipient="no")
     # The bounce goes back to bob, a virtual mailbox of the same instance.
     send(instance, "bob@example.test", "nobody@example.test", "Subject: lost\n\nx\n")
     instance.wait_log(r"to=<nobody@example\.test>, relay=virtual, .*dsn=5\.1\.1, "

@@ -31,7 +31,8 @@ static char tmpdir[] = "/tmp/test_smtpd_check.XXXXXX";
     "myorigin = $myhostname\n" \
     "mydestination = $myhostname, localhost, example.test\n" \
     "mynetworks = 127.0.0.0/8, [::1]/128, 192.0.2.0/24\n" \
-    "queue_directory = @DIR@/no-queue\n"
+    "queue_directory = @DIR@/no-queue\n" \
+    "smtpd_reject_unlisted_recipient = no\n"
 
 #define OUT "203.0.113.5"       /* outside mynetworks */
 #define IN  "192.0.2.10"        /* inside */
@@ -360,6 +361,8 @@ static void test_mynetworks(void **state)
 /* ---- reject_unlisted_recipient ---- */
 
 #define UNLISTED "smtpd_recipient_restrictions = reject_unlisted_recipient\n"
+#define IMPLICIT "smtpd_reject_unlisted_recipient = yes\n" \
+    "local_recipient_maps = inline:{root=1, postmaster=1}\n"
 #define VMBOX UNLISTED "virtual_mailbox_domains = v.example\n" \
     "virtual_mailbox_maps = inline:{alice@v.example=alice/, @catch.example=c/}\n"
 
@@ -399,8 +402,12 @@ static const struct tcase unlisted_cases[] = {
      "<anyone@example.test>", RCPT, SMTPD_CHECK_DUNNO, NULL, NULL, 0, 0},
     {"local passwd known", UNLISTED "local_recipient_maps = unix:passwd.byname\n", OUT, NULL,
      NULL, NULL, "<root@example.test>", RCPT, SMTPD_CHECK_DUNNO, NULL, NULL, 0, 0},
-    {"local proxy passwd unknown", UNLISTED "local_recipient_maps = proxy:unix:passwd.byname\n",
+    {"local passwd unknown", UNLISTED "local_recipient_maps = unix:passwd.byname\n",
      OUT, NULL, NULL, NULL, "<no-such-user-xyzzy@example.test>", RCPT, SMTPD_CHECK_REJECT,
+     NULL, NULL, 0, 0},
+    {"local proxy passwd without lookupd: tempfail, never unknown",
+     UNLISTED "local_recipient_maps = proxy:unix:passwd.byname\n",
+     OUT, NULL, NULL, NULL, "<no-such-user-xyzzy@example.test>", RCPT, SMTPD_CHECK_DEFER,
      NULL, NULL, 0, 0},
     {"local tempfail (proxy, no lookupd)", UNLISTED "local_recipient_maps = proxy:inline:{root=1}\n",
      OUT, NULL, NULL, NULL, "<root@example.test>", RCPT, SMTPD_CHECK_DEFER,
@@ -412,6 +419,19 @@ static const struct tcase unlisted_cases[] = {
      NULL, "<x@other.example>", RCPT, SMTPD_CHECK_OK, NULL, NULL, 0, 0},
     {"relay domain not checked", UNLISTED "relay_domains = r.example\n", OUT, NULL, NULL, NULL,
      "<x@r.example>", RCPT, SMTPD_CHECK_DUNNO, NULL, NULL, 0, 0},
+    /* smtpd_reject_unlisted_recipient = yes: the check without naming it. */
+    {"implicit: local unknown", IMPLICIT, OUT, NULL, NULL, NULL, "<nobody@example.test>", RCPT,
+     SMTPD_CHECK_REJECT, "550 5.1.1 <nobody@example.test>: Recipient address rejected: User"
+     " unknown in local recipient table", NULL, 0, 0},
+    {"implicit: local known", IMPLICIT, OUT, NULL, NULL, NULL, "<root@example.test>", RCPT,
+     SMTPD_CHECK_DUNNO, NULL, NULL, 0, 0},
+    {"implicit: after permit_mynetworks too", IMPLICIT, IN, NULL, NULL, NULL,
+     "<nobody@example.test>", RCPT, SMTPD_CHECK_REJECT, NULL, NULL, 0, 0},
+    {"implicit: relay refusal comes first", IMPLICIT, OUT, NULL, NULL, NULL,
+     "<x@other.example>", RCPT, SMTPD_CHECK_REJECT, "554 5.7.1 <x@other.example>: Relay"
+     " access denied", NULL, 0, 0},
+    {"implicit: remote from mynetworks not checked", IMPLICIT, IN, NULL, NULL, NULL,
+     "<x@other.example>", RCPT, SMTPD_CHECK_OK, NULL, NULL, 0, 0},
 };
 
 static void test_unlisted(void **state)
@@ -806,8 +826,6 @@ static const struct bad_case bad_cases[] = {
      "specify at least one working instance of: reject_unauth_destination"},
     {"smtpd_recipient_restrictions = reject_unlisted_recipient\n"
      "local_recipient_maps = nosuch:x\n", "parameter local_recipient_maps: unsupported table"},
-    {"smtpd_recipient_restrictions = reject_unlisted_recipient\n"
-     "local_recipient_maps = unix:group.byname\n", "parameter local_recipient_maps: "},
 };
 
 static void test_config_errors(void **state)
