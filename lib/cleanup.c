@@ -296,6 +296,8 @@ struct cleanup_msg *cleanup_begin(struct cleanup *c, struct queue_file_writer *w
             r |= queue_file_put_envid(w, env->envid);
         if (env->ret == QF_RET_FULL || env->ret == QF_RET_HDRS)
             r |= queue_file_put_ret(w, (enum qf_ret)env->ret);
+        if (env->encoding && *env->encoding)
+            r |= queue_file_put_attr(w, "encoding", env->encoding);
         if (!env->local_submission || env->client_name || env->client_addr)
             r |= queue_file_put_client(w, env->client_name, env->client_addr, env->helo,
                                        env->protocol);

@@ -82,6 +82,9 @@ struct cleanup_envelope {
     const char *full_name;      /* sendmail -F, for an added From: */
     const char *envid;          /* DSN ENVID or NULL */
     int ret;                    /* 0, QF_RET_FULL, QF_RET_HDRS (queue_file.h) */
+    /* MAIL FROM BODY=: "7bit", "8bit" (8BITMIME) or NULL; kept as the queue
+     * file attribute "encoding", so the smtp client can send BODY=8BITMIME. */
+    const char *encoding;
     int local_submission;       /* add From: when missing, remove Bcc: */
     int extract_recipients;     /* sendmail -t */
 };

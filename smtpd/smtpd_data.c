@@ -59,6 +59,8 @@ int smtpd_txn_open(struct smtpd_session *s)
     env->protocol = s->esmtp ? "ESMTP" : "SMTP";
     env->envid = s->envid[0] ? s->envid : NULL;
     env->ret = s->ret;
+    env->encoding = s->body == SMTP_BODY_8BITMIME ? "8bit"
+                    : s->body == SMTP_BODY_7BIT ? "7bit" : NULL;
     s->cm = cleanup_begin(smtpd_par.cleanup, s->qf, env, &st);
     if (s->cm == NULL) {
         msg_warn("%s: cleanup: %s", s->queue_id, st.text);

@@ -64,6 +64,9 @@ def parse_queue_file(path):
             msg["rcpt"].append({"status": chr(status), "notify": notify,
                                 "address": p[4:4 + alen].decode(),
                                 "orcpt": p[4 + alen:].decode()})
+        elif t == "A":
+            name, _, value = p.decode().partition("=")
+            msg["attrs"][name] = value
         elif t == "N":
             msg["envid"] = p.decode()
         elif t == "F":
@@ -286,7 +289,10 @@ def test_8bitmime(make):
         assert s.has_extn("8bitmime")
         s.sendmail("a@example.org", [BOB], body.encode(), mail_options=["BODY=8BITMIME"])
     (qid,) = queued(inst)
-    assert "D\u00e9j\u00e0 vu \u2014 \u00fcber.\n".encode() in queue_file(inst, qid)["content"]
+    msg = queue_file(inst, qid)
+    assert "D\u00e9j\u00e0 vu \u2014 \u00fcber.\n".encode() in msg["content"]
+    # Kept for the smtp client, which then sends BODY=8BITMIME onwards.
+    assert msg["attrs"].get("encoding") == "8bit", msg["attrs"]
 
 
 def test_bdat_chunks(make):
