@@ -51,7 +51,27 @@ def free_port():
     raise RuntimeError("no free port")
 
 
-PORT_CLAIMS = "/tmp/postern-test-ports"
+# Per user: a claim file can only be cleared by whoever made it, and the
+# unprivileged runs (as nobody) must not be blocked by root's claims.
+PORT_CLAIMS = f"/tmp/postern-test-ports-{os.getuid()}"
+CLAIM_SECONDS = 60
+_swept = False
+
+
+def _sweep_claims():
+    """Once per test process: drop claims older than CLAIM_SECONDS."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    now = time.time()
+    for name in os.listdir(PORT_CLAIMS):
+        path = os.path.join(PORT_CLAIMS, name)
+        try:
+            if now - os.stat(path).st_mtime > CLAIM_SECONDS:
+                os.unlink(path)
+        except OSError:
+            pass
 
 
 def claim_ports(ports):
@@ -59,21 +79,18 @@ def claim_ports(ports):
     and an instance binds its ports only when it starts, so a port that
     looks free may already be another test's choice. A claim lasts a
     minute, long enough for the instance to start and hold the ports."""
-    os.makedirs(PORT_CLAIMS, mode=0o1777, exist_ok=True)
-    try:
-        os.chmod(PORT_CLAIMS, 0o1777)
-    except OSError:
-        pass                                # another user's directory
+    os.makedirs(PORT_CLAIMS, mode=0o700, exist_ok=True)
+    _sweep_claims()
     made = []
     for port in ports:
         path = os.path.join(PORT_CLAIMS, str(port))
         try:
-            if time.time() - os.stat(path).st_mtime > 60:
+            if time.time() - os.stat(path).st_mtime > CLAIM_SECONDS:
                 os.unlink(path)
         except OSError:
             pass
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             made.append(path)
         except OSError:
             for m in made:
