@@ -22,8 +22,10 @@
  *
  * Differences from Postfix: there is no showq daemon yet, so postqueue
  * reads the queue itself and needs read access to it (root, mail_owner,
- * or the user of an unprivileged instance). Deferral reasons are not
- * shown: qmgr, which will write them, does not exist yet. -f and -i
+ * or the user of an unprivileged instance). A recipient's latest
+ * deferral reason (defer/ID, written by qmgr) is shown as Postfix shows
+ * it: a "(reason)" line before the recipients it applies to, and
+ * "delay_reason" in JSON. -f and -i
  * write a request to public/qmgr ("FA": flush dead sites + scan all; for
  * -i the message's deferred file is first made due by setting its time
  * (qmgr's retry time) to now, then "D": scan deferred/ for what is due);
@@ -42,6 +44,7 @@
 
 #include "buf.h"
 #include "confdir.h"
+#include "dsn_log.h"
 #include "log.h"
 #include "maildrop.h"
 #include "mail_tool.h"
@@ -112,16 +115,39 @@ static void show_message(struct listing *l, const char *queue, const char *id,
     l->bytes += size;
 }
 
-static void show_rcpt(struct listing *l, int *first, const char *addr)
+/*
+ * One recipient; reason is its latest deferral reason from defer/ID (or
+ * NULL). As Postfix's mailq, a "(reason)" line precedes the recipients it
+ * applies to, once for a run of recipients with the same reason.
+ */
+static void show_rcpt(struct listing *l, int *first, const char *addr, const char *reason,
+                      const char **last_reason)
 {
     if (l->json) {
         printf("%s{\"address\": ", *first ? "" : ", ");
         json_str(addr);
+        if (reason) {
+            printf(", \"delay_reason\": ");
+            json_str(reason);
+        }
         printf("}");
     } else {
+        if (reason && (*last_reason == NULL || strcmp(reason, *last_reason) != 0))
+            printf("(%.*s)\n", 100, reason);
         printf(L_STRING_FORMAT, "", "", "", addr);
     }
+    if (last_reason)
+        *last_reason = reason;
     *first = 0;
+}
+
+/* The latest deferral reason for the recipient at offset, or NULL. */
+static const char *defer_reason(const struct dsn_log *dl, uint64_t offset)
+{
+    for (size_t i = 0; i < dl->n; i++)
+        if (dl->v[i].offset == offset)
+            return dl->v[i].text;
+    return NULL;
 }
 
 static void end_message(struct listing *l)
@@ -144,7 +170,7 @@ static int list_entry(const struct queue_entry *e, void *ctx)
         if (maildrop_open(e->path, &md, &corrupt, &why) == 0) {
             show_message(l, e->queue, e->name, md.time, md.size, md.sender);
             for (size_t i = 0; i < md.nrcpt; i++)
-                show_rcpt(l, &first, md.rcpt[i]);
+                show_rcpt(l, &first, md.rcpt[i], NULL, NULL);
             end_message(l);
             maildrop_close(&md);
         } else if (msg_verbose) {
@@ -156,14 +182,22 @@ static int list_entry(const struct queue_entry *e, void *ctx)
 
         if (queue_file_open(e->path, QF_OPEN_RDONLY, &qf, &corrupt, &why) == 0) {
             const struct qf_envelope *env = queue_file_envelope(qf);
+            struct dsn_log dl = {0};
+            const char *last = NULL;
+            struct buf lwhy = BUF_INIT;
 
+            /* Deferral reasons, if qmgr recorded any (defer/ID). */
+            if (dsn_log_read(DSN_LOG_DEFER, env->queue_id, &dl, &lwhy) == 0)
+                dsn_log_latest(&dl);
+            buf_free(&lwhy);
             show_message(l, e->queue, env->queue_id, env->arrival.tv_sec,
                          (unsigned long long)env->size, env->sender);
             queue_file_rcpt_rewind(qf);
             while (queue_file_rcpt_next(qf, &r, &why) == 1)
                 if (!r.done)
-                    show_rcpt(l, &first, r.address);
+                    show_rcpt(l, &first, r.address, defer_reason(&dl, r.offset), &last);
             end_message(l);
+            dsn_log_free(&dl);
             queue_file_close(qf);
         } else if (msg_verbose) {
             msg_info("%s: %s", e->path, buf_str(&why));

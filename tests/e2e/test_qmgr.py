@@ -6,6 +6,7 @@ here that speaks lib/deliver_proto.h on private/fake.
 Covers: Postfix-shaped log lines, bounce/ defer/ logs, retry times as
 deferred/ mtimes, postqueue -f and -i, kill -9 recovery of active/,
 expiry, and qmgr_message_active_limit."""
+import json
 import os
 import re
 import signal
@@ -207,6 +208,15 @@ def test_unreachable_transport_defers_then_flush_and_i(instance):
         assert b"c@nowhere.test" in f.read()
     r = instance.run("postqueue", "-c", instance.dir, "-p")
     assert qid in r.stdout
+    # As Postfix's mailq: the reason in parentheses before its recipients.
+    lines = r.stdout.splitlines()
+    at = lines.index("(delivery temporarily suspended: connect to transport "
+                     "private/nosuch: No such file or directory)")
+    assert lines[at + 1].strip() == "c@nowhere.test"
+    r = instance.run("postqueue", "-c", instance.dir, "-j")
+    rcpts = {x["address"]: x.get("delay_reason") for x in json.loads(r.stdout)["recipients"]}
+    assert "private/nosuch" in rcpts["c@nowhere.test"]
+    assert "private/fake" in rcpts["d@fake.test"]
 
     # postqueue -f: everything in deferred/ is tried again at once.
     active = rf"{qid}: from=<sender@example.org>, size=\d+, nrcpt=2 \(queue active\)"
